@@ -1,0 +1,24 @@
+"""Shared pytest setup: make `ansible_collections.secureinfra.baseline` importable from this checkout."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import ansible
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+COLLECTIONS_DIR = REPO_ROOT / "collections"
+_SITE_COLLECTIONS = Path(ansible.__file__).resolve().parents[1]  # site-packages (holds ansible_collections/)
+
+
+def _install_collection_loader() -> None:
+    from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+
+    if any(type(f).__name__ == "_AnsibleCollectionFinder" for f in sys.meta_path):
+        return
+    finder = _AnsibleCollectionFinder(paths=[str(COLLECTIONS_DIR), str(_SITE_COLLECTIONS)])
+    finder._install()
+
+
+_install_collection_loader()
