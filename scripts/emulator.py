@@ -4,6 +4,9 @@
     emulator.py start [--port 4566] [--record]   start unless something already answers
     emulator.py stop                             stop the one we started (by its pid file)
     emulator.py reset                            wipe all emulated state (moto reset API)
+    emulator.py serve [--port 4566]              run moto server in the foreground
+
+moto runs with the additions in moto_extensions.py (an API moto lacks).
 
 If anything already answers on the port (a LocalStack a user runs, or an earlier
 moto), it is used as is and not stopped by `stop`. Before anything is created,
@@ -97,9 +100,8 @@ def start(port: int, record: bool = False, recording_path: Path | None = None) -
     if record:
         env["MOTO_ENABLE_RECORDING"] = "True"
         env["MOTO_RECORDER_FILEPATH"] = str(recording_path or STATE_DIR / f"recording-{port}.jsonl")
-    moto_server = Path(sys.executable).parent / "moto_server"
     log = (STATE_DIR / f"moto-{port}.log").open("ab")
-    proc = subprocess.Popen([str(moto_server), "-H", HOST, "-p", str(port)], env=env,
+    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "serve", "--port", str(port)], env=env,
                             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     pid_file(port).write_text(str(proc.pid))
     wait_ready(port)
@@ -126,9 +128,19 @@ def stop(port: int) -> None:
     print(f"emulator: stopped pid {pid}")
 
 
+def serve(port: int) -> None:
+    """Run moto server in this process, with our additions."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    import moto_extensions
+    from moto.server import main as moto_main
+
+    moto_extensions.install()
+    moto_main(["-H", HOST, "-p", str(port)])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("action", choices=["start", "stop", "reset", "status"])
+    parser.add_argument("action", choices=["start", "stop", "reset", "status", "serve"])
     parser.add_argument("--port", type=int, default=int(os.environ.get("EMULATOR_PORT", "4566")))
     parser.add_argument("--record", action="store_true", help="enable moto's request recorder")
     args = parser.parse_args(argv)
@@ -136,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         start(args.port, record=args.record)
     elif args.action == "stop":
         stop(args.port)
+    elif args.action == "serve":
+        serve(args.port)
     elif args.action == "reset":
         reset(args.port)
     else:

@@ -22,3 +22,5 @@ def _install_collection_loader() -> None:
 
 
 _install_collection_loader()
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))  # scripts/ (emulator helpers) for the tests

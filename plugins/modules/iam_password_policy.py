@@ -62,7 +62,9 @@ options:
     type: int
     aliases: [password_reuse_prevent]
   pw_expire:
-    description: Prevent users from choosing a new password after theirs expired (an administrator must reset it).
+    description:
+      - Prevent users from choosing a new password after theirs expired
+        (an administrator must reset it).
     default: false
     type: bool
     aliases: [password_expire]
@@ -138,12 +140,11 @@ diff:
       type: dict
 """
 
+import contextlib
 from typing import Any
 
-try:
+with contextlib.suppress(ImportError):  # a missing botocore is reported by AnsibleAWSModule
     from botocore.exceptions import BotoCoreError, ClientError
-except ImportError:
-    pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule

@@ -122,12 +122,11 @@ diff:
       type: dict
 """
 
+import contextlib
 from typing import Any
 
-try:
+with contextlib.suppress(ImportError):  # a missing botocore is reported by AnsibleAWSModule
     from botocore.exceptions import BotoCoreError, ClientError
-except ImportError:
-    pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -228,7 +227,9 @@ def put_config(module: AnsibleAWSModule, client: Any, bucket: str, config: Confi
             aws_retry=True, Bucket=bucket, Id=config["id"], MetricsConfiguration=config_to_api(config)
         )
     except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to put metrics configuration '{config['id']}' on bucket '{bucket}'")
+        module.fail_json_aws(
+            e, msg=f"Failed to put metrics configuration '{config['id']}' on bucket '{bucket}'"
+        )
 
 
 def delete_config(module: AnsibleAWSModule, client: Any, bucket: str, config_id: str) -> None:
@@ -237,7 +238,9 @@ def delete_config(module: AnsibleAWSModule, client: Any, bucket: str, config_id:
     except is_boto3_error_code("NoSuchConfiguration"):
         return
     except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg=f"Failed to delete metrics configuration '{config_id}' of bucket '{bucket}'")
+        module.fail_json_aws(
+            e, msg=f"Failed to delete metrics configuration '{config_id}' of bucket '{bucket}'"
+        )
 
 
 def run(module: AnsibleAWSModule, client: Any) -> dict[str, Any]:

@@ -7,9 +7,8 @@ from unittest import mock
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
-
 from ansible_collections.secureinfra.baseline.plugins.modules import iam_password_policy as mod
+from botocore.exceptions import ClientError
 
 BASELINE = {
     "MinimumPasswordLength": 14,
@@ -57,8 +56,13 @@ def test_update_only_differences(iam, run_module):
     result = run_module(mod, {"min_pw_length": 20, "pw_expire": True, "require_symbols": False})
     assert result["changed"] is True
     policy = _read(iam)
-    assert _subset(policy, {**BASELINE, "MinimumPasswordLength": 20, "HardExpiry": True, "RequireSymbols": False})
-    assert run_module(mod, {"min_pw_length": 20, "pw_expire": True, "require_symbols": False})["changed"] is False
+    assert _subset(
+        policy, {**BASELINE, "MinimumPasswordLength": 20, "HardExpiry": True, "RequireSymbols": False}
+    )
+    assert (
+        run_module(mod, {"min_pw_length": 20, "pw_expire": True, "require_symbols": False})["changed"]
+        is False
+    )
 
 
 def test_weaker_existing_policy_is_corrected(iam, run_module):
@@ -83,8 +87,10 @@ def test_check_mode_on_present(iam, run_module):
 
 def test_check_mode_makes_no_write_call(iam, run_module):
     iam.update_account_password_policy(MinimumPasswordLength=8)
-    with mock.patch.object(mod, "update_policy", side_effect=AssertionError("write in check mode")), \
-            mock.patch.object(mod, "delete_policy", side_effect=AssertionError("write in check mode")):
+    with (
+        mock.patch.object(mod, "update_policy", side_effect=AssertionError("write in check mode")),
+        mock.patch.object(mod, "delete_policy", side_effect=AssertionError("write in check mode")),
+    ):
         assert run_module(mod, {}, check_mode=True)["changed"] is True
         assert run_module(mod, {"state": "absent"}, check_mode=True)["changed"] is True
 
@@ -136,7 +142,13 @@ def test_bad_type(iam, run_module):
 def test_policy_from_api_tolerates_missing_fields():
     policy = mod.policy_from_api({"MinimumPasswordLength": 8})
     assert policy == {
-        "min_pw_length": 8, "require_symbols": False, "require_numbers": False, "require_uppercase": False,
-        "require_lowercase": False, "allow_pw_change": False, "pw_max_age": None, "pw_reuse_prevent": None,
+        "min_pw_length": 8,
+        "require_symbols": False,
+        "require_numbers": False,
+        "require_uppercase": False,
+        "require_lowercase": False,
+        "allow_pw_change": False,
+        "pw_max_age": None,
+        "pw_reuse_prevent": None,
         "pw_expire": False,
     }

@@ -15,50 +15,18 @@ from unittest import mock
 
 import boto3
 import pytest
+from ansible_collections.secureinfra.baseline.plugins.modules import s3_metrics_configuration as mod
 from botocore.exceptions import ClientError
 from moto.s3.responses import S3Response
-
-from ansible_collections.secureinfra.baseline.plugins.modules import s3_metrics_configuration as mod
+from scripts import moto_extensions
 
 BUCKET = "metrics-bucket"
 AP_ARN = "arn:aws:s3:us-east-1:123456789012:accesspoint/analytics"
-_NO_SUCH_CONFIG = (
-    '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchConfiguration</Code>'
-    "<Message>The specified configuration does not exist.</Message></Error>"
-)
-
-
-def _metrics_handler(store: dict[tuple[str, str], bytes], original: Any) -> Any:
-    def handler(self: S3Response, request: Any, full_url: str) -> Any:
-        query = self._get_querystring(request, full_url)
-        if "metrics" not in query or "id" not in query:
-            return original(self, request, full_url)
-        bucket = self.parse_bucket_name_from_url(request, full_url)
-        self.backend.get_bucket(bucket)  # raises NoSuchBucket
-        key = (bucket, query["id"][0])
-        if request.method == "PUT":
-            body = self.body if isinstance(self.body, bytes) else self.body.encode()
-            body_id = ET.fromstring(body).findtext("{*}Id")
-            if body_id != key[1]:
-                return 400, {}, "<Error><Code>InvalidArgument</Code><Message>Id mismatch</Message></Error>"
-            store[key] = body
-            return 200, {}, b""
-        if key not in store:
-            return 404, {}, _NO_SUCH_CONFIG
-        if request.method == "DELETE":
-            del store[key]
-            return 204, {}, b""
-        return 200, {"content-type": "application/xml"}, store[key]
-
-    return handler
-
-
 @pytest.fixture
-def metrics_api(aws) -> Iterator[dict[tuple[str, str], bytes]]:
-    store: dict[tuple[str, str], bytes] = {}
+def metrics_api(aws) -> Iterator[None]:
     original = S3Response._bucket_response
-    with mock.patch.object(S3Response, "_bucket_response", _metrics_handler(store, original)):
-        yield store
+    with mock.patch.object(S3Response, "_bucket_response", moto_extensions.metrics_handler(original)):
+        yield
 
 
 @pytest.fixture
@@ -86,19 +54,34 @@ def _args(**kw: Any) -> dict[str, Any]:
 @pytest.mark.parametrize(
     "api",
     [
-        {"Id": "x", "Filter": {"And": {"Prefix": "p/", "Tags": [{"Key": "b", "Value": "2"}, {"Key": "a", "Value": "1"}]}}},
-        {"Id": "x", "Filter": {"And": {"Tags": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}], "Prefix": "p/"}}},
+        {
+            "Id": "x",
+            "Filter": {
+                "And": {"Prefix": "p/", "Tags": [{"Key": "b", "Value": "2"}, {"Key": "a", "Value": "1"}]}
+            },
+        },
+        {
+            "Id": "x",
+            "Filter": {
+                "And": {"Tags": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}], "Prefix": "p/"}
+            },
+        },
     ],
 )
 def test_normalisation_ignores_tag_order(api):
     assert mod.config_from_api(api) == {
-        "id": "x", "filter_prefix": "p/", "filter_tags": {"a": "1", "b": "2"}, "filter_access_point": None,
+        "id": "x",
+        "filter_prefix": "p/",
+        "filter_tags": {"a": "1", "b": "2"},
+        "filter_access_point": None,
     }
 
 
 def test_normalisation_missing_vs_empty_filter():
     assert mod.config_from_api({"Id": "x"}) == mod.config_from_api({"Id": "x", "Filter": {}})
-    assert mod.config_from_api({"Id": "x"}) == mod.desired_config({"id": "x", "filter_prefix": "", "filter_tags": {}})
+    assert mod.config_from_api({"Id": "x"}) == mod.desired_config(
+        {"id": "x", "filter_prefix": "", "filter_tags": {}}
+    )
 
 
 @pytest.mark.parametrize(
@@ -108,10 +91,14 @@ def test_normalisation_missing_vs_empty_filter():
         ({"filter_prefix": "p/"}, {"Prefix": "p/"}),
         ({"filter_tags": {"k": "v"}}, {"Tag": {"Key": "k", "Value": "v"}}),
         ({"filter_access_point": AP_ARN}, {"AccessPointArn": AP_ARN}),
-        ({"filter_prefix": "p/", "filter_tags": {"k": "v"}},
-         {"And": {"Prefix": "p/", "Tags": [{"Key": "k", "Value": "v"}]}}),
-        ({"filter_tags": {"b": "2", "a": "1"}},
-         {"And": {"Tags": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]}}),
+        (
+            {"filter_prefix": "p/", "filter_tags": {"k": "v"}},
+            {"And": {"Prefix": "p/", "Tags": [{"Key": "k", "Value": "v"}]}},
+        ),
+        (
+            {"filter_tags": {"b": "2", "a": "1"}},
+            {"And": {"Tags": [{"Key": "a", "Value": "1"}, {"Key": "b", "Value": "2"}]}},
+        ),
     ],
 )
 def test_payload_roundtrip(params, api_filter):
@@ -132,31 +119,42 @@ def test_create_whole_bucket_then_idempotent(metrics_api, s3, run_module):
     again = run_module(mod, _args())
     assert again["changed"] is False
     assert again["metrics_configuration"] == {
-        "id": "cfg", "filter_prefix": None, "filter_tags": {}, "filter_access_point": None,
+        "id": "cfg",
+        "filter_prefix": None,
+        "filter_tags": {},
+        "filter_access_point": None,
     }
 
 
 def test_create_with_and_filter_then_idempotent(metrics_api, s3, run_module):
-    args = _args(filter_prefix="docs/", filter_tags={"priority": "high", "class": "blue"},
-                 filter_access_point=AP_ARN)
+    args = _args(
+        filter_prefix="docs/", filter_tags={"priority": "high", "class": "blue"}, filter_access_point=AP_ARN
+    )
     assert run_module(mod, args)["changed"] is True
     stored = _read(s3, "cfg")
     assert stored["Filter"]["And"]["Prefix"] == "docs/"
     assert stored["Filter"]["And"]["AccessPointArn"] == AP_ARN
-    assert {t["Key"]: t["Value"] for t in stored["Filter"]["And"]["Tags"]} == {"priority": "high", "class": "blue"}
+    assert {t["Key"]: t["Value"] for t in stored["Filter"]["And"]["Tags"]} == {
+        "priority": "high",
+        "class": "blue",
+    }
 
     # same tags in another order: still no change, and no PUT issued
-    reordered = _args(filter_prefix="docs/", filter_tags={"class": "blue", "priority": "high"},
-                      filter_access_point=AP_ARN)
+    reordered = _args(
+        filter_prefix="docs/", filter_tags={"class": "blue", "priority": "high"}, filter_access_point=AP_ARN
+    )
     with mock.patch.object(mod, "put_config", side_effect=AssertionError("PUT on idempotent run")):
         assert run_module(mod, reordered)["changed"] is False
 
 
 def test_existing_config_written_elsewhere_is_recognised(metrics_api, s3, run_module):
     s3.put_bucket_metrics_configuration(
-        Bucket=BUCKET, Id="cfg",
-        MetricsConfiguration={"Id": "cfg", "Filter": {"And": {"Tags": [
-            {"Key": "z", "Value": "1"}, {"Key": "a", "Value": "2"}]}}},
+        Bucket=BUCKET,
+        Id="cfg",
+        MetricsConfiguration={
+            "Id": "cfg",
+            "Filter": {"And": {"Tags": [{"Key": "z", "Value": "1"}, {"Key": "a", "Value": "2"}]}},
+        },
     )
     assert run_module(mod, _args(filter_tags={"a": "2", "z": "1"}))["changed"] is False
 
@@ -176,7 +174,6 @@ def test_check_mode_on_absent_creates_nothing(metrics_api, s3, run_module):
     result = run_module(mod, _args(filter_prefix="p/"), check_mode=True)
     assert result["changed"] is True
     assert _read(s3, "cfg") is None
-    assert metrics_api == {}
 
 
 def test_check_mode_on_present_changes_nothing(metrics_api, s3, run_module):
@@ -196,12 +193,18 @@ def test_diff(metrics_api, s3, run_module):
 
     result = run_module(mod, _args(filter_tags={"k": "v"}), diff=True, check_mode=True)
     assert result["diff"]["before"]["filter_prefix"] == "p/"
-    assert result["diff"]["after"] == {"id": "cfg", "filter_prefix": None, "filter_tags": {"k": "v"},
-                                       "filter_access_point": None}
+    assert result["diff"]["after"] == {
+        "id": "cfg",
+        "filter_prefix": None,
+        "filter_tags": {"k": "v"},
+        "filter_access_point": None,
+    }
 
     result = run_module(mod, _args(state="absent"), diff=True)
-    assert result["diff"] == {"before": {"id": "cfg", "filter_prefix": "p/", "filter_tags": {},
-                                         "filter_access_point": None}, "after": {}}
+    assert result["diff"] == {
+        "before": {"id": "cfg", "filter_prefix": "p/", "filter_tags": {}, "filter_access_point": None},
+        "after": {},
+    }
 
 
 def test_delete_then_idempotent(metrics_api, s3, run_module):
