@@ -3,10 +3,13 @@
 For every IAM user: Active keys older than MAX_KEY_AGE_DAYS are deactivated; Inactive
 keys older than MAX_KEY_AGE_DAYS + GRACE_PERIOD_DAYS are deleted. Keys of users tagged
 ``<EXEMPT_TAG_KEY>=true`` (tag key and value compared case-insensitively) are only
-reported. Age is ``now - CreateDate``, and a key is acted on only when its age is
-*strictly greater* than the limit: a key exactly 90 days old is left alone, one
-90 days and 1 second old is deactivated. A summary (counts and per-key actions; access
-key IDs but never secrets) is published to TOPIC_ARN on every run, and returned.
+reported; ListUserTags is only called for users that have a key to act on.
+
+Age is ``now - CreateDate``, and a key is acted on only when its age is *strictly
+greater* than the limit: a key exactly 90 days old is left alone, one 90 days and
+1 second old is deactivated (likewise for deletion at exactly 97 days). A summary
+(counts and per-key actions; access key IDs but never secrets) is published to
+TOPIC_ARN on every run, and returned.
 
 Limitation: the grace period is measured from CreateDate, not from deactivation (the
 function has no permission to record when it deactivated a key), so an Active key

@@ -1,0 +1,62 @@
+# secureinfra.baseline — two commands: `make demo` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+BIN := $(VENV)/bin
+PORT ?= 4566
+export AWS_ENDPOINT_URL ?= http://127.0.0.1:$(PORT)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+
+.PHONY: help venv emulator emulator-stop demo converge check lint unit integration molecule test clean
+
+help:
+	@echo "make demo           set up, start the emulator, converge both regions, print a summary"
+	@echo "make test           lint + unit + integration + molecule (starts its own emulators)"
+	@echo "make emulator       start moto server on 127.0.0.1:$(PORT) (unless something answers there)"
+	@echo "make emulator-stop  stop the emulator started by make emulator"
+	@echo "make check          dry run (--check --diff) of site.yml against the emulator"
+
+$(VENV)/.installed: requirements-dev.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+emulator: venv
+	$(PY) scripts/emulator.py start --port $(PORT)
+
+emulator-stop:
+	$(PY) scripts/emulator.py stop --port $(PORT)
+
+converge: emulator
+	$(BIN)/ansible-playbook site.yml
+
+demo: converge
+	$(BIN)/ansible-playbook playbooks/demo.yml
+
+check: emulator
+	$(BIN)/ansible-playbook site.yml --check --diff
+
+lint: venv
+	$(BIN)/yamllint --strict .
+	$(BIN)/ruff check plugins files tests bench scripts
+	$(BIN)/ansible-lint --profile production
+
+unit: venv
+	$(BIN)/pytest -q tests/unit
+
+integration: venv
+	$(BIN)/pytest -q tests/integration
+
+molecule: venv
+	$(PY) scripts/emulator.py start --port 4580
+	cd $(CURDIR) && AWS_ENDPOINT_URL=http://127.0.0.1:4580 $(BIN)/molecule test -s default; \
+	  rc=$$?; $(PY) scripts/emulator.py stop --port 4580; exit $$rc
+
+test: lint unit integration molecule
+
+clean:
+	-$(PY) scripts/emulator.py stop --port $(PORT)
+	rm -rf .emulator tests/output .pytest_cache

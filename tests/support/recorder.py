@@ -1,0 +1,90 @@
+"""Read moto's request recorder and tell reads from writes.
+
+Each recorded request is named as `service:Operation`:
+- JSON protocols (KMS, DynamoDB, CloudTrail, Logs, EventBridge, ...): the X-Amz-Target header;
+- query protocols (EC2, IAM, STS, SNS, CloudWatch, ...): the Action form field;
+- REST protocols (S3, Lambda): the HTTP verb (GET => Get, HEAD => Head, ...) and the path.
+A request is read-only when its operation starts with Describe, Get, List or Head.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import urllib.request
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs, urlparse
+
+READ_PREFIXES = ("Describe", "Get", "List", "Head")
+_SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")
+
+
+@dataclass(frozen=True)
+class Call:
+    service: str
+    operation: str
+    target: str
+
+    @property
+    def read_only(self) -> bool:
+        return self.operation.startswith(READ_PREFIXES)
+
+    def __str__(self) -> str:
+        return f"{self.service}:{self.operation} {self.target}".rstrip()
+
+
+def _body(entry: dict[str, Any]) -> str:
+    body = entry.get("body") or ""
+    if entry.get("body_encoded"):
+        return base64.b64decode(body).decode("utf-8", errors="replace")
+    return body if isinstance(body, str) else json.dumps(body)
+
+
+def _header(entry: dict[str, Any], name: str) -> str:
+    for key, value in (entry.get("headers") or {}).items():
+        if key.lower() == name.lower():
+            return value
+    return ""
+
+
+def classify(entry: dict[str, Any]) -> Call:
+    match = _SERVICE.search(_header(entry, "Authorization"))
+    service = match.group(1) if match else "unknown"
+    url = urlparse(entry["url"])
+    target = _header(entry, "X-Amz-Target")
+    if target:
+        return Call(service, target.rsplit(".", 1)[-1], "")
+    body = _body(entry)
+    action = parse_qs(body).get("Action") or parse_qs(url.query).get("Action")
+    if action:
+        return Call(service, action[0], "")
+    verb = entry["method"].capitalize()
+    return Call(service, verb, f"{url.path}?{url.query}" if url.query else url.path)
+
+
+class Recorder:
+    """Control the recorder of the moto server at `endpoint`."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint.rstrip("/")
+
+    def _call(self, action: str, method: str = "POST") -> str:
+        request = urllib.request.Request(f"{self.endpoint}/moto-api/recorder/{action}", method=method,
+                                         data=b"" if method == "POST" else None)
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.read().decode()
+
+    def start(self) -> None:
+        self._call("reset-recording")
+        self._call("start-recording")
+
+    def stop(self) -> list[Call]:
+        self._call("stop-recording")
+        text = self._call("download-recording", method="GET")
+        return [classify(json.loads(line)) for line in text.splitlines() if line.strip()]
+
+
+def mutating(calls: list[Call]) -> list[str]:
+    return [str(c) for c in calls if not c.read_only]
