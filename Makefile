@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 4566
 export AWS_ENDPOINT_URL ?= http://127.0.0.1:$(PORT)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: help venv emulator emulator-stop demo converge check lint unit integration molecule test clean
 
@@ -52,6 +53,7 @@ integration: venv
 
 molecule: venv
 	$(PY) scripts/emulator.py start --port 4580
+	$(PY) scripts/emulator.py reset --port 4580
 	cd $(CURDIR) && AWS_ENDPOINT_URL=http://127.0.0.1:4580 $(BIN)/molecule test -s default; \
 	  rc=$$?; $(PY) scripts/emulator.py stop --port 4580; exit $$rc
 

@@ -57,8 +57,9 @@ def is_moto(port: int) -> bool:
 
 def _post(port: int, path: str, body: dict | None = None) -> None:
     data = json.dumps(body or {}).encode()
-    req = urllib.request.Request(_url(port, path), data=data, method="POST",
-                                 headers={"Content-Type": "application/json"})
+    req = urllib.request.Request(
+        _url(port, path), data=data, method="POST", headers={"Content-Type": "application/json"}
+    )
     with urllib.request.urlopen(req, timeout=10):
         pass
 
@@ -101,8 +102,13 @@ def start(port: int, record: bool = False, recording_path: Path | None = None) -
         env["MOTO_ENABLE_RECORDING"] = "True"
         env["MOTO_RECORDER_FILEPATH"] = str(recording_path or STATE_DIR / f"recording-{port}.jsonl")
     log = (STATE_DIR / f"moto-{port}.log").open("ab")
-    proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), "serve", "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(Path(__file__).resolve()), "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     pid_file(port).write_text(str(proc.pid))
     wait_ready(port)
     configure(port)
@@ -139,7 +145,9 @@ def serve(port: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("action", choices=["start", "stop", "reset", "status", "serve"])
     parser.add_argument("--port", type=int, default=int(os.environ.get("EMULATOR_PORT", "4566")))
     parser.add_argument("--record", action="store_true", help="enable moto's request recorder")
@@ -154,7 +162,10 @@ def main(argv: list[str] | None = None) -> int:
         reset(args.port)
     else:
         up = answers(args.port)
-        print(f"emulator on {_url(args.port)}: {'up' if up else 'down'}{' (moto)' if up and is_moto(args.port) else ''}")
+        print(
+            f"emulator on {_url(args.port)}: {'up' if up else 'down'}"
+            + (" (moto)" if up and is_moto(args.port) else "")
+        )
         return 0 if up else 1
     return 0
 

@@ -21,7 +21,8 @@ version_added: 0.1.0
 description:
   - Takes one bucket as returned by M(amazon.aws.s3_bucket_info) (with bucket_facts for versioning,
     public_access_block, bucket_policy, bucket_tagging and bucket_ownership_controls) and a dict of
-    desired settings; returns the names of the settings that differ, or C([bucket]) when the bucket is missing.
+    desired settings; returns the names of the settings that differ,
+    or C([bucket]) when the bucket is missing.
 options:
   _input:
     description: The bucket from s3_bucket_info (an empty dict when it does not exist).
@@ -34,7 +35,7 @@ options:
 """
 
 EXAMPLES = r"""
-drift: "{{ info.buckets[0] | secureinfra.baseline.s3_bucket_drift({'versioning': 'Enabled', 'tags': {'Owner': 'me'}}) }}"
+drift: "{{ info.buckets[0] | secureinfra.baseline.s3_bucket_drift({'versioning': 'Enabled'}) }}"
 """
 
 RETURN = r"""
@@ -68,7 +69,9 @@ def _tags(bucket: dict[str, Any]) -> dict[str, str]:
 
 
 def _object_ownership(bucket: dict[str, Any]) -> str | None:
-    rules = ((bucket.get("bucket_ownership_controls") or {}).get("OwnershipControls") or {}).get("Rules") or []
+    rules = ((bucket.get("bucket_ownership_controls") or {}).get("OwnershipControls") or {}).get(
+        "Rules"
+    ) or []
     return rules[0].get("ObjectOwnership") if rules else None
 
 
@@ -89,7 +92,13 @@ def s3_bucket_drift(bucket: dict[str, Any] | None, desired: dict[str, Any]) -> l
 def _differs(key: str, wanted: Any, have: Any) -> bool:
     if key == "policy":
         # The same comparison amazon.aws.s3_bucket makes ("*" == {"AWS": "*"}, order-insensitive).
-        return have is None if wanted else have is not None if wanted is None else compare_policies(have, _normal(wanted))
+        return (
+            have is None
+            if wanted
+            else have is not None
+            if wanted is None
+            else compare_policies(have, _normal(wanted))
+        )
     return _normal(wanted) != _normal(have)
 
 

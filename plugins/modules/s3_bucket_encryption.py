@@ -54,12 +54,11 @@ encryption:
   sample: {"algorithm": "AES256", "kms_key_id": null, "bucket_key_enabled": true}
 """
 
+import contextlib
 from typing import Any
 
-try:
+with contextlib.suppress(ImportError):  # reported by AnsibleAWSModule
     import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
@@ -95,7 +94,11 @@ def main() -> None:
     module = AnsibleAWSModule(
         argument_spec={
             "bucket_name": {"type": "str", "required": True},
-            "algorithm": {"type": "str", "choices": ["AES256", "aws:kms", "aws:kms:dsse"], "default": "AES256"},
+            "algorithm": {
+                "type": "str",
+                "choices": ["AES256", "aws:kms", "aws:kms:dsse"],
+                "default": "AES256",
+            },
             "kms_key_id": {"type": "str"},
             "bucket_key_enabled": {"type": "bool", "default": True},
         },

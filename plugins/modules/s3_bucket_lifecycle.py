@@ -81,12 +81,11 @@ rules:
             "NoncurrentVersionExpiration": {"NoncurrentDays": 90}}]
 """
 
+import contextlib
 from typing import Any
 
-try:
+with contextlib.suppress(ImportError):  # reported by AnsibleAWSModule
     import botocore
-except ImportError:
-    pass  # handled by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 
@@ -114,7 +113,11 @@ def desired_rule(rule: dict[str, Any]) -> dict[str, Any]:
 def normalize_rule(rule: dict[str, Any]) -> dict[str, Any]:
     """Keep only the fields this module manages, in a comparable form."""
     prefix = rule.get("Filter", {}).get("Prefix", rule.get("Prefix", "")) or ""
-    out: dict[str, Any] = {"ID": rule.get("ID", ""), "Status": rule.get("Status"), "Filter": {"Prefix": prefix}}
+    out: dict[str, Any] = {
+        "ID": rule.get("ID", ""),
+        "Status": rule.get("Status"),
+        "Filter": {"Prefix": prefix},
+    }
     days = rule.get("Expiration", {}).get("Days")
     if days is not None:
         out["Expiration"] = {"Days": int(days)}
@@ -145,7 +148,11 @@ def validate(module: AnsibleAWSModule) -> None:
     if len(set(ids)) != len(ids):
         module.fail_json(msg=f"Lifecycle rule ids must be unique, got {ids}")
     for rule in rules:
-        actions = ("expiration_days", "noncurrent_version_expiration_days", "abort_incomplete_multipart_upload_days")
+        actions = (
+            "expiration_days",
+            "noncurrent_version_expiration_days",
+            "abort_incomplete_multipart_upload_days",
+        )
         values = [rule.get(a) for a in actions if rule.get(a) is not None]
         if not values:
             module.fail_json(msg=f"Lifecycle rule {rule['id']} sets no action ({', '.join(actions)})")

@@ -16,8 +16,9 @@ from typing import Any
 
 import boto3
 import pytest
-from scripts import emulator
 from support.recorder import Call, Recorder
+
+from scripts import emulator
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PORT = int(os.environ.get("TEST_EMULATOR_PORT", "4610"))
@@ -44,7 +45,9 @@ class PlaybookRun:
             for task in play.get("tasks", []):
                 for result in task.get("hosts", {}).values():
                     if result.get("failed"):
-                        messages.append(str(result.get("msg", "")) + " " + json.dumps(result.get("argument_errors", "")))
+                        messages.append(
+                            str(result.get("msg", "")) + " " + json.dumps(result.get("argument_errors", ""))
+                        )
         return messages
 
     def changed_tasks(self) -> list[str]:
@@ -59,7 +62,9 @@ class PlaybookRun:
 
 @pytest.fixture(scope="session")
 def endpoint() -> Iterator[str]:
-    started = emulator.start(PORT, record=True, recording_path=REPO_ROOT / ".emulator" / f"recording-{PORT}.jsonl")
+    started = emulator.start(
+        PORT, record=True, recording_path=REPO_ROOT / ".emulator" / f"recording-{PORT}.jsonl"
+    )
     try:
         yield ENDPOINT
     finally:
@@ -78,8 +83,13 @@ def fresh(endpoint: str) -> str:
 def run_playbook(endpoint: str) -> Callable[..., PlaybookRun]:
     recorder = Recorder(endpoint)
 
-    def _run(*args: str, check: bool = False, limit: str | None = None,
-             extra_vars: dict[str, Any] | None = None, playbook: str = "site.yml") -> PlaybookRun:
+    def _run(
+        *args: str,
+        check: bool = False,
+        limit: str | None = None,
+        extra_vars: dict[str, Any] | None = None,
+        playbook: str = "site.yml",
+    ) -> PlaybookRun:
         cmd = [ANSIBLE_PLAYBOOK, playbook, *args]
         if check:
             cmd += ["--check", "--diff"]
@@ -87,18 +97,25 @@ def run_playbook(endpoint: str) -> Callable[..., PlaybookRun]:
             cmd += ["--limit", limit]
         if extra_vars:
             cmd += ["--extra-vars", json.dumps(extra_vars)]
-        env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
-               "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json", "ANSIBLE_NOCOLOR": "1"}
+        env = {
+            **os.environ,
+            "AWS_ENDPOINT_URL": endpoint,
+            "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
+            "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+            "ANSIBLE_NOCOLOR": "1",
+        }
         recorder.start()
-        proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1200,
-                              check=False)
+        proc = subprocess.run(
+            cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1200, check=False
+        )
         calls = recorder.stop()
         try:
-            output = json.loads(proc.stdout[proc.stdout.index("{"):])
+            output = json.loads(proc.stdout[proc.stdout.index("{") :])
         except ValueError:
             output = {}
-        return PlaybookRun(proc.returncode, output.get("stats", {}), output, proc.stderr + proc.stdout[-4000:],
-                           calls)
+        return PlaybookRun(
+            proc.returncode, output.get("stats", {}), output, proc.stderr + proc.stdout[-4000:], calls
+        )
 
     return _run
 
@@ -108,7 +125,12 @@ def aws(endpoint: str) -> Callable[..., Any]:
     """boto3 clients against the test emulator: aws('s3', 'us-west-1')."""
 
     def _client(service: str, region: str = "us-east-1") -> Any:
-        return boto3.client(service, region_name=region, endpoint_url=endpoint,
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=endpoint,
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
     return _client

@@ -11,20 +11,32 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("blank Project tag", {"baseline_project": "   "}, "must not be empty"),
     ("unknown region", {"baseline_region": "us-nowhere-1"}, "region us-nowhere-1 is not one of"),
     ("unknown home region", {"baseline_home_region": "mars-1"}, "home region mars-1 is not supported"),
-    ("upper-case prefix", {"baseline_prefix": "Secure_Infra"}, "baseline_prefix \"Secure_Infra\" must be"),
-    ("upper-case bucket prefix", {"storage_bucket_prefix": "MyData"}, "storage_bucket_prefix \"MyData\""),
-    ("days not a number", {"storage_noncurrent_version_expiration_days": "ninety"},
-     "storage_noncurrent_version_expiration_days"),
+    ("upper-case prefix", {"baseline_prefix": "Secure_Infra"}, 'baseline_prefix "Secure_Infra" must be'),
+    ("upper-case bucket prefix", {"storage_bucket_prefix": "MyData"}, 'storage_bucket_prefix "MyData"'),
+    (
+        "days not a number",
+        {"storage_noncurrent_version_expiration_days": "ninety"},
+        "storage_noncurrent_version_expiration_days",
+    ),
     ("bool not a bool", {"storage_require_vpc_endpoint": "maybe"}, "storage_require_vpc_endpoint"),
     ("zero retention days", {"storage_access_log_retention_days": 0}, "day counts must be at least 1"),
     ("extra principal not an ARN", {"storage_data_bucket_extra_principals": ["bob"]}, "must be IAM ARNs"),
     ("VPC CIDR too large", {"network_endpoints_vpc_cidr": "10.0.0.0/8"}, "VPC CIDR must be an IPv4 /16-/28"),
-    ("a single subnet", {"network_endpoints_private_subnets": [{"cidr": "10.0.1.0/24", "az_index": 0}]},
-     "at least two private subnets"),
-    ("subnet without cidr", {"network_endpoints_private_subnets": [{"az_index": 0}, {"az_index": 1}]},
-     "cidr"),
-    ("unknown endpoint service", {"network_endpoints_gateway_services": ["s3", "ec2"]},
-     "network_endpoints_gateway_services"),
+    (
+        "a single subnet",
+        {"network_endpoints_private_subnets": [{"cidr": "10.0.1.0/24", "az_index": 0}]},
+        "at least two private subnets",
+    ),
+    (
+        "subnet without cidr",
+        {"network_endpoints_private_subnets": [{"az_index": 0}, {"az_index": 1}]},
+        "cidr",
+    ),
+    (
+        "unknown endpoint service",
+        {"network_endpoints_gateway_services": ["s3", "ec2"]},
+        "network_endpoints_gateway_services",
+    ),
     ("wildcard endpoint action", {"network_endpoints_s3_actions": ["s3:*"]}, "without wildcards"),
     ("reserved key alias", {"encryption_key_alias": "aws/evil"}, "must be letters"),
     ("unknown key service", {"encryption_key_services": ["cloudtrail", "lambda"]}, "encryption_key_services"),
@@ -33,8 +45,9 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
 
 
 @pytest.mark.parametrize(("case", "extra_vars", "message"), CASES, ids=[c[0] for c in CASES])
-def test_bad_input_fails_before_any_call(endpoint, run_playbook, case: str, extra_vars: dict[str, Any],
-                                         message: str) -> None:
+def test_bad_input_fails_before_any_call(
+    endpoint, run_playbook, case: str, extra_vars: dict[str, Any], message: str
+) -> None:
     run = run_playbook(limit="us-east-1", extra_vars=extra_vars)
     assert run.rc != 0, f"{case}: the play did not fail"
     messages = " ".join(run.failed_messages())

@@ -14,8 +14,12 @@ from conftest import REGIONS, PlaybookRun
 from support.recorder import mutating
 
 ACCOUNT = "123456789012"
-REQUIRED_TAGS = {"Environment": "dev", "Owner": "platform-team", "Project": "secure-infrastructure",
-                 "ManagedBy": "ansible"}
+REQUIRED_TAGS = {
+    "Environment": "dev",
+    "Owner": "platform-team",
+    "Project": "secure-infrastructure",
+    "ManagedBy": "ansible",
+}
 
 
 @pytest.fixture(scope="module")
@@ -43,6 +47,7 @@ def test_converge_changes_both_regions(converged: PlaybookRun) -> None:
 
 # --- encryption ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("region", REGIONS)
 def test_kms_key(converged, aws, region: str) -> None:
     kms = aws("kms", region)
@@ -57,8 +62,10 @@ def test_kms_key(converged, aws, region: str) -> None:
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     logs = by_sid["CloudWatchLogsEncryptsProjectLogGroups"]
     assert logs["Principal"]["Service"] == f"logs.{region}.amazonaws.com"
-    assert all(f":logs:{region}:{ACCOUNT}:" in arn
-               for arn in logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"])
+    assert all(
+        f":logs:{region}:{ACCOUNT}:" in arn
+        for arn in logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"]
+    )
     sns = by_sid["AlarmAndEventPublishersUseEncryptedTopic"]
     assert sns["Condition"]["StringEquals"]["aws:SourceAccount"] == ACCOUNT
     if region == "us-east-1":  # home region: the trail's key
@@ -70,6 +77,7 @@ def test_kms_key(converged, aws, region: str) -> None:
 
 
 # --- network_endpoints ----------------------------------------------------------------------
+
 
 def _vpc(ec2) -> dict[str, Any]:
     vpcs = ec2.describe_vpcs(Filters=[{"Name": "tag:Project", "Values": ["secure-infrastructure"]}])["Vpcs"]
@@ -87,15 +95,22 @@ def test_network(converged, aws, region: str) -> None:
     assert sorted(s["CidrBlock"] for s in subnets) == ["10.0.1.0/24", "10.0.2.0/24"]
     assert len({s["AvailabilityZone"] for s in subnets}) == 2
     assert all(not s["MapPublicIpOnLaunch"] and _has_required_tags(_tags(s["Tags"])) for s in subnets)
-    tables = [t for t in ec2.describe_route_tables(Filters=vpc_filter)["RouteTables"]
-              if not any(a.get("Main") for a in t.get("Associations", []))]
+    tables = [
+        t
+        for t in ec2.describe_route_tables(Filters=vpc_filter)["RouteTables"]
+        if not any(a.get("Main") for a in t.get("Associations", []))
+    ]
     assert len(tables) == 2
     assert {a["SubnetId"] for t in tables for a in t["Associations"]} == {s["SubnetId"] for s in subnets}
     assert all(_has_required_tags(_tags(t["Tags"])) for t in tables)
     # no NAT, no internet gateway, no default route
     assert ec2.describe_nat_gateways(Filters=vpc_filter)["NatGateways"] == []
-    assert ec2.describe_internet_gateways(
-        Filters=[{"Name": "attachment.vpc-id", "Values": [vpc["VpcId"]]}])["InternetGateways"] == []
+    assert (
+        ec2.describe_internet_gateways(Filters=[{"Name": "attachment.vpc-id", "Values": [vpc["VpcId"]]}])[
+            "InternetGateways"
+        ]
+        == []
+    )
     for table in tables:
         assert not [r for r in table["Routes"] if r.get("DestinationCidrBlock") == "0.0.0.0/0"]
 
@@ -115,16 +130,19 @@ def test_network(converged, aws, region: str) -> None:
         assert "*" not in statement["Action"]
         assert statement["Condition"]["StringEquals"]["aws:PrincipalAccount"] == ACCOUNT
 
-    groups = ec2.describe_security_groups(Filters=vpc_filter + [
-        {"Name": "group-name", "Values": [f"secureinfra-{region}-functions"]}])["SecurityGroups"]
+    groups = ec2.describe_security_groups(
+        Filters=[*vpc_filter, {"Name": "group-name", "Values": [f"secureinfra-{region}-functions"]}]
+    )["SecurityGroups"]
     assert len(groups) == 1
     assert groups[0]["IpPermissions"] == []
-    assert [(p["IpProtocol"], p.get("FromPort"), p.get("ToPort")) for p in groups[0]["IpPermissionsEgress"]] == [
-        ("tcp", 443, 443)]
+    assert [
+        (p["IpProtocol"], p.get("FromPort"), p.get("ToPort")) for p in groups[0]["IpPermissionsEgress"]
+    ] == [("tcp", 443, 443)]
     assert _has_required_tags(_tags(groups[0]["Tags"]))
 
 
 # --- storage --------------------------------------------------------------------------------
+
 
 def _buckets(region: str) -> tuple[str, str]:
     return f"secureinfra-data-{ACCOUNT}-{region}", f"secureinfra-logs-{ACCOUNT}-{region}"
@@ -135,16 +153,24 @@ def _buckets(region: str) -> tuple[str, str]:
 def test_bucket_baseline(converged, aws, region: str, purpose: str) -> None:
     s3 = aws("s3", region)
     name = _buckets(region)[0 if purpose == "data" else 1]
-    assert s3.get_bucket_location(Bucket=name)["LocationConstraint"] == (None if region == "us-east-1" else region)
+    assert s3.get_bucket_location(Bucket=name)["LocationConstraint"] == (
+        None if region == "us-east-1" else region
+    )
     rule = s3.get_bucket_encryption(Bucket=name)["ServerSideEncryptionConfiguration"]["Rules"][0]
     assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
     assert rule["BucketKeyEnabled"] is True
     pab = s3.get_public_access_block(Bucket=name)["PublicAccessBlockConfiguration"]
-    assert pab == {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True,
-                   "RestrictPublicBuckets": True}
+    assert pab == {
+        "BlockPublicAcls": True,
+        "IgnorePublicAcls": True,
+        "BlockPublicPolicy": True,
+        "RestrictPublicBuckets": True,
+    }
     assert s3.get_bucket_versioning(Bucket=name)["Status"] == "Enabled"
-    assert s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"][0]["ObjectOwnership"] == \
-        "BucketOwnerEnforced"
+    assert (
+        s3.get_bucket_ownership_controls(Bucket=name)["OwnershipControls"]["Rules"][0]["ObjectOwnership"]
+        == "BucketOwnerEnforced"
+    )
     tags = _tags(s3.get_bucket_tagging(Bucket=name)["TagSet"])
     assert _has_required_tags(tags) and tags["Purpose"] == purpose
     rules = {r["ID"]: r for r in s3.get_bucket_lifecycle_configuration(Bucket=name)["Rules"]}
@@ -183,6 +209,7 @@ def test_data_bucket_access_and_logs(converged, aws, region: str) -> None:
 
 
 # --- idempotence and dry runs ---------------------------------------------------------------
+
 
 def test_second_run_changes_nothing(converged, run_playbook) -> None:
     run = run_playbook()

@@ -14,6 +14,10 @@ def test_check_mode_on_fresh_account(fresh, run_playbook, aws) -> None:
     assert mutating(run.calls) == []
     for region in REGIONS:
         assert aws("s3", region).list_buckets()["Buckets"] == []
-        assert aws("ec2", region).describe_vpcs(
-            Filters=[{"Name": "tag:Project", "Values": ["secure-infrastructure"]}])["Vpcs"] == []
+        assert (
+            aws("ec2", region).describe_vpcs(
+                Filters=[{"Name": "tag:Project", "Values": ["secure-infrastructure"]}]
+            )["Vpcs"]
+            == []
+        )
         assert aws("kms", region).list_keys()["Keys"] == []

@@ -71,8 +71,11 @@ class Recorder:
         self.endpoint = endpoint.rstrip("/")
 
     def _call(self, action: str, method: str = "POST") -> str:
-        request = urllib.request.Request(f"{self.endpoint}/moto-api/recorder/{action}", method=method,
-                                         data=b"" if method == "POST" else None)
+        request = urllib.request.Request(
+            f"{self.endpoint}/moto-api/recorder/{action}",
+            method=method,
+            data=b"" if method == "POST" else None,
+        )
         with urllib.request.urlopen(request, timeout=10) as response:
             return response.read().decode()
 

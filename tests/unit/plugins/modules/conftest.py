@@ -57,12 +57,19 @@ def run_module() -> Callable[..., dict[str, Any]]:
     Pass check_mode=True / diff=True to set Ansible's internal flags.
     """
 
-    def _run(module: ModuleType, args: dict[str, Any], check_mode: bool = False, diff: bool = False,
-             expect_failure: bool = False) -> dict[str, Any]:
+    def _run(
+        module: ModuleType,
+        args: dict[str, Any],
+        check_mode: bool = False,
+        diff: bool = False,
+        expect_failure: bool = False,
+    ) -> dict[str, Any]:
         full = {**AWS_ARGS, **args, "_ansible_check_mode": check_mode, "_ansible_diff": diff}
-        with patch_module_args(full), \
-                mock.patch.multiple(basic.AnsibleModule, exit_json=_exit_json, fail_json=_fail_json), \
-                pytest.raises(ModuleExit) as exc:
+        with (
+            patch_module_args(full),
+            mock.patch.multiple(basic.AnsibleModule, exit_json=_exit_json, fail_json=_fail_json),
+            pytest.raises(ModuleExit) as exc,
+        ):
             module.main()
         result = exc.value.result
         if expect_failure:

@@ -8,7 +8,6 @@ echoes it on GET, 404 NoSuchConfiguration when missing) so state can be read bac
 
 from __future__ import annotations
 
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from typing import Any
 from unittest import mock
@@ -18,6 +17,7 @@ import pytest
 from ansible_collections.secureinfra.baseline.plugins.modules import s3_metrics_configuration as mod
 from botocore.exceptions import ClientError
 from moto.s3.responses import S3Response
+
 from scripts import moto_extensions
 
 BUCKET = "metrics-bucket"
