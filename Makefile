@@ -4,7 +4,6 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PORT ?= 4566
-export AWS_ENDPOINT_URL ?= http://127.0.0.1:$(PORT)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
@@ -32,13 +31,13 @@ emulator-stop:
 	$(PY) scripts/emulator.py stop --port $(PORT)
 
 converge: emulator
-	$(BIN)/ansible-playbook site.yml
+	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(BIN)/ansible-playbook site.yml
 
 demo: converge
-	$(BIN)/ansible-playbook playbooks/demo.yml
+	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(BIN)/ansible-playbook playbooks/demo.yml
 
 check: emulator
-	$(BIN)/ansible-playbook site.yml --check --diff
+	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(BIN)/ansible-playbook site.yml --check --diff
 
 lint: venv
 	$(BIN)/yamllint --strict .
