@@ -49,7 +49,7 @@ def answers(port: int, timeout: float = 1.0) -> bool:
 
 def is_moto(port: int) -> bool:
     try:
-        with urllib.request.urlopen(_url(port, "/moto-api/data.json"), timeout=2):
+        with urllib.request.urlopen(_url(port, "/moto-api/config"), timeout=5):
             return True
     except (urllib.error.URLError, OSError):
         return False

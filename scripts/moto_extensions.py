@@ -8,14 +8,27 @@ so the emulator stores it faithfully: the PUT document is kept on the bucket
 (and so disappears with it, or with a moto reset) and returned by GET;
 a missing id answers 404 NoSuchConfiguration, as AWS does.
 
+moto 5.2.5 also rejects (HTTP 500, a failed assert) an S3 event notification whose key
+filter has an empty prefix or suffix value, or names a rule "Prefix"/"Suffix" rather than
+"prefix"/"suffix". AWS accepts both, and community.aws.s3_bucket_notification always sends
+both rules, capitalised (empty when unset), so the emulator shows moto's parser the rules
+without the empty ones and lower-cased, then stores the rules as sent, as AWS does.
+
+moto 5.2.5 accepts a Lambda function's DeadLetterConfig but neither stores nor returns
+it, so every run would see it missing and set it again; the emulator keeps it on the
+function and returns it in GetFunction / GetFunctionConfiguration, as AWS does.
+
 Real AWS and LocalStack implement this API natively; nothing here runs against them.
 """
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 from typing import Any
 
+import xmltodict
+from moto.awslambda.models import LambdaFunction
 from moto.s3.responses import S3Response
 
 NO_SUCH_CONFIGURATION = (
@@ -23,6 +36,18 @@ NO_SUCH_CONFIGURATION = (
     "<Message>The specified configuration does not exist.</Message></Error>"
 )
 _ATTR = "_secureinfra_metrics_configurations"
+_EMPTY_FILTER_RULE = re.compile(
+    rb"<FilterRule>\s*<Name>[^<]*</Name>\s*(<Value\s*/>|<Value>\s*</Value>)\s*</FilterRule>"
+)
+
+
+_RULE_NAME = re.compile(rb"<Name>(Prefix|Suffix)</Name>")
+
+
+def normalise_filter_rules(body: bytes) -> bytes:
+    """Drop empty key-filter rules and lower-case rule names in a NotificationConfiguration."""
+    body = _EMPTY_FILTER_RULE.sub(b"", body)
+    return _RULE_NAME.sub(lambda m: b"<Name>" + m.group(1).lower() + b"</Name>", body)
 
 
 def metrics_handler(original: Any) -> Any:
@@ -51,9 +76,75 @@ def metrics_handler(original: Any) -> Any:
     return handler
 
 
+def notification_parser(original: Any) -> Any:
+    """Wrap S3Response._notification_config_from_body (see the module docstring)."""
+
+    def parse(self: S3Response) -> dict[str, Any]:
+        body = self.body if isinstance(self.body, bytes) else (self.body or "").encode()
+        self.body = normalise_filter_rules(body)
+        config = original(self)
+        sent = xmltodict.parse(body).get("NotificationConfiguration") or {}
+        for kind in ("Topic", "Queue", "CloudFunction"):
+            sent_items = sent.get(f"{kind}Configuration") or []
+            sent_rules = {
+                item.get("Id"): ((item.get("Filter") or {}).get("S3Key") or {}).get("FilterRule")
+                for item in (sent_items if isinstance(sent_items, list) else [sent_items])
+            }
+            for item in config.get(f"{kind}Configuration", []):
+                rules = sent_rules.get(item.get("Id"))
+                if item.get("Filter") and rules:
+                    rules = rules if isinstance(rules, list) else [rules]
+                    item["Filter"]["S3Key"]["FilterRule"] = [
+                        {"Name": rule.get("Name"), "Value": rule.get("Value") or ""} for rule in rules
+                    ]
+        return config
+
+    return parse
+
+
+def _lambda_init(original: Any) -> Any:
+    def init(self: LambdaFunction, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        spec = kwargs.get("spec", args[1] if len(args) > 1 else {})
+        self._secureinfra_dlq = spec.get("DeadLetterConfig")
+
+    return init
+
+
+def _lambda_update(original: Any) -> Any:
+    def update(self: LambdaFunction, config_updates: dict[str, Any]) -> dict[str, Any]:
+        if "DeadLetterConfig" in config_updates:
+            self._secureinfra_dlq = config_updates["DeadLetterConfig"] or None
+        return original(self, config_updates)
+
+    return update
+
+
+def _lambda_configuration(original: Any) -> Any:
+    def get_configuration(self: LambdaFunction, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        config = original(self, *args, **kwargs)
+        dlq = getattr(self, "_secureinfra_dlq", None)
+        if dlq and dlq.get("TargetArn"):
+            config["DeadLetterConfig"] = {"TargetArn": dlq["TargetArn"]}
+        return config
+
+    return get_configuration
+
+
+_PATCHES: list[tuple[Any, str, Any]] = [
+    (S3Response, "_bucket_response", metrics_handler),
+    (S3Response, "_notification_config_from_body", notification_parser),
+    (LambdaFunction, "__init__", _lambda_init),
+    (LambdaFunction, "update_configuration", _lambda_update),
+    (LambdaFunction, "get_configuration", _lambda_configuration),
+]
+
+
 def install() -> None:
     """Patch moto in this process (idempotent)."""
-    if not getattr(S3Response._bucket_response, "_secureinfra", False):
-        patched = metrics_handler(S3Response._bucket_response)
-        patched._secureinfra = True  # type: ignore[attr-defined]
-        S3Response._bucket_response = patched  # type: ignore[method-assign]
+    for owner, name, wrapper in _PATCHES:
+        current = getattr(owner, name)
+        if not getattr(current, "_secureinfra", False):
+            patched = wrapper(current)
+            patched._secureinfra = True
+            setattr(owner, name, patched)

@@ -1,0 +1,154 @@
+#!/usr/bin/python
+# Copyright: secureinfra.baseline contributors
+# Apache License 2.0 (see galaxy.yml)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: lambda_concurrency
+short_description: Manage the reserved concurrency of an AWS Lambda function
+version_added: 0.1.0
+description:
+  - Sets or removes the reserved concurrency of an existing Lambda function, idempotently, with
+    check mode and diff.
+  - Reads the current value with C(GetFunctionConcurrency) and only calls C(PutFunctionConcurrency)
+    or C(DeleteFunctionConcurrency) when it differs.
+  - A reservation of C(0) throttles every invocation of the function, which is a common way to
+    switch a function off.
+options:
+  function_name:
+    description: Name, ARN or partial ARN of the function (without a version or alias qualifier).
+    type: str
+    required: true
+  reserved_concurrent_executions:
+    description:
+      - Number of concurrent executions reserved for the function, at least C(0).
+      - Required with O(state=present); must be omitted with O(state=absent).
+    type: int
+  state:
+    description:
+      - C(present) sets the reservation to O(reserved_concurrent_executions).
+      - C(absent) removes any reservation, so the function uses the account's unreserved pool.
+    type: str
+    choices: [present, absent]
+    default: present
+author:
+  - secureinfra.baseline contributors
+extends_documentation_fragment:
+  - amazon.aws.common.modules
+  - amazon.aws.region.modules
+  - amazon.aws.boto3
+"""
+
+EXAMPLES = r"""
+- name: Cap a function at 10 concurrent executions
+  secureinfra.baseline.lambda_concurrency:
+    function_name: rotate-keys
+    reserved_concurrent_executions: 10
+
+- name: Stop every invocation of a function (kill switch)
+  secureinfra.baseline.lambda_concurrency:
+    function_name: rotate-keys
+    reserved_concurrent_executions: 0
+
+- name: Remove the reservation
+  secureinfra.baseline.lambda_concurrency:
+    function_name: rotate-keys
+    state: absent
+"""
+
+RETURN = r"""
+function_name:
+  description: The function name as given.
+  returned: always
+  type: str
+  sample: rotate-keys
+reserved_concurrent_executions:
+  description: The reservation after the call; C(null) when there is none.
+  returned: always
+  type: int
+  sample: 10
+"""
+
+import contextlib
+from typing import Any
+
+with contextlib.suppress(ImportError):  # a missing botocore is reported by AnsibleAWSModule
+    from botocore.exceptions import BotoCoreError, ClientError
+
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+
+def validation_errors(params: dict[str, Any]) -> list[str]:
+    """Problems with the options that can be detected without calling AWS."""
+    value = params["reserved_concurrent_executions"]
+    if params["state"] == "absent" and value is not None:
+        return ["reserved_concurrent_executions must be omitted with state: absent"]
+    if params["state"] == "present" and value is None:
+        return ["reserved_concurrent_executions is required with state: present (state: absent removes it)"]
+    if value is not None and value < 0:
+        return [f"reserved_concurrent_executions must be at least 0, got {value}"]
+    return []
+
+
+def current_reservation(module: AnsibleAWSModule, client: Any, name: str) -> int | None:
+    try:
+        response = client.get_function_concurrency(aws_retry=True, FunctionName=name)
+    except is_boto3_error_code("ResourceNotFoundException"):
+        module.fail_json(msg=f"Lambda function '{name}' does not exist")
+    except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
+        module.fail_json_aws(e, msg=f"Failed to read the reserved concurrency of Lambda function '{name}'")
+    value = response.get("ReservedConcurrentExecutions")
+    return None if value is None else int(value)
+
+
+def apply(module: AnsibleAWSModule, client: Any, name: str, wanted: int | None) -> None:
+    try:
+        if wanted is None:
+            client.delete_function_concurrency(aws_retry=True, FunctionName=name)
+        else:
+            client.put_function_concurrency(
+                aws_retry=True, FunctionName=name, ReservedConcurrentExecutions=wanted
+            )
+    except (BotoCoreError, ClientError) as e:
+        module.fail_json_aws(e, msg=f"Failed to set the reserved concurrency of Lambda function '{name}'")
+
+
+def main() -> None:
+    module = AnsibleAWSModule(
+        argument_spec={
+            "function_name": {"type": "str", "required": True},
+            "reserved_concurrent_executions": {"type": "int"},
+            "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+        },
+        required_if=[("state", "present", ["reserved_concurrent_executions"])],
+        supports_check_mode=True,
+    )
+    errors = validation_errors(module.params)
+    if errors:
+        module.fail_json(msg="; ".join(errors))
+    name = module.params["function_name"]
+    wanted = module.params["reserved_concurrent_executions"] if module.params["state"] == "present" else None
+    client = module.client("lambda", retry_decorator=AWSRetry.jittered_backoff())
+    before = current_reservation(module, client, name)
+    changed = before != wanted
+    if changed and not module.check_mode:
+        apply(module, client, name, wanted)
+    result: dict[str, Any] = {
+        "changed": changed,
+        "function_name": name,
+        "reserved_concurrent_executions": wanted,
+    }
+    if module._diff:
+        result["diff"] = {
+            "before": {"reserved_concurrent_executions": before},
+            "after": {"reserved_concurrent_executions": wanted},
+        }
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
