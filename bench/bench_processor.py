@@ -193,7 +193,7 @@ def cleanup(endpoint: str, bucket: str, table: str) -> None:
 
 
 def child_main() -> None:
-    """Run the handler once on the event read from stdin; print timing + own peak RSS."""
+    """Import the handler, wait for the event on stdin, run it once; print timing + peak RSS."""
     started = time.perf_counter()
     spec = importlib.util.spec_from_file_location("processor_handler", HANDLER)
     if spec is None or spec.loader is None:
@@ -201,27 +201,52 @@ def child_main() -> None:
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)
-    event = json.load(sys.stdin)
-    imported = time.perf_counter()
+    import_seconds = time.perf_counter() - started
+    event = json.load(sys.stdin)  # blocks until the parent has uploaded the object
+    started = time.perf_counter()
     result = module.handler(event, None)
-    done = time.perf_counter()
+    handler_seconds = time.perf_counter() - started
     print(json.dumps({
         "result": result,
-        "import_seconds": imported - started,
-        "handler_seconds": done - imported,
+        "import_seconds": import_seconds,
+        "handler_seconds": handler_seconds,
         "self_peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "vm_hwm_kb": vm_hwm_kb(),
     }))
 
 
-def run_child(endpoint: str, bucket: str, table: str) -> dict[str, Any]:
+def vm_hwm_kb() -> int | None:
+    """Peak RSS of this process's own address space (Linux), as a cross-check."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def start_child(endpoint: str, bucket: str, table: str) -> subprocess.Popen[str]:
+    """Start the handler process early, while this process is still small.
+
+    On Linux a child's ru_maxrss starts from the parent's peak RSS at fork/exec time, so
+    the child is spawned before this process imports boto3 or uploads anything; it then
+    waits for the event on stdin.
+    """
     env = dict(os.environ, **DUMMY_AWS, AWS_ENDPOINT_URL=endpoint, TABLE_NAME=table, BUCKET_NAME=bucket)
+    return subprocess.Popen([sys.executable, __file__, "--child"], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
+
+
+def finish_child(proc: subprocess.Popen[str], bucket: str) -> dict[str, Any]:
+    """Send the S3 event, wait for the handler and return its JSON output."""
     event = {"Records": [{"eventName": "ObjectCreated:Put",
                           "s3": {"bucket": {"name": bucket}, "object": {"key": KEY}}}]}
-    proc = subprocess.run([sys.executable, __file__, "--child"], input=json.dumps(event), env=env,
-                          capture_output=True, text=True, check=False)
+    stdout, stderr = proc.communicate(json.dumps(event))
     if proc.returncode:
-        raise RuntimeError(f"handler process failed ({proc.returncode}):\n{proc.stderr[-4000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        raise RuntimeError(f"handler process failed ({proc.returncode}):\n{stderr[-4000:]}")
+    return json.loads(stdout.strip().splitlines()[-1])
 
 
 def rss_mb(value: int) -> float:
@@ -249,11 +274,17 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
     bucket, table = f"bench-{run_id}", f"bench-{run_id}"
     os.environ.update(DUMMY_AWS)
     with tempfile.TemporaryDirectory() as tmp, moto_endpoint() as (endpoint, server):
-        data = Path(tmp) / "data.jsonl"
-        generated = generate(data, int(args.mb * 1024 * 1024), args.record_bytes, args.reject_every)
-        upload_seconds = create_resources(endpoint, bucket, table, data)
-        data.unlink()
-        child = run_child(endpoint, bucket, table)
+        proc = start_child(endpoint, bucket, table)
+        try:
+            data = Path(tmp) / "data.jsonl"
+            generated = generate(data, int(args.mb * 1024 * 1024), args.record_bytes, args.reject_every)
+            upload_seconds = create_resources(endpoint, bucket, table, data)
+            data.unlink()
+            child = finish_child(proc, bucket)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
         peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss  # moto is not reaped yet
         print(f"handler finished: {json.dumps(child)}", file=sys.stderr, flush=True)
         items = count_items(endpoint, table) if args.verify else None
@@ -275,6 +306,7 @@ def bench(args: argparse.Namespace) -> dict[str, Any]:
         "mib_per_second": round(generated["object_bytes"] / 1024 / 1024 / seconds, 3) if seconds else None,
         "peak_rss_mb": round(peak, 1),
         "child_self_peak_rss_mb": round(rss_mb(child["self_peak_rss_kb"]), 1),
+        "child_vm_hwm_mb": round(child["vm_hwm_kb"] / 1024, 1) if child["vm_hwm_kb"] else None,
         "peak_rss_under_128mb": peak < LAMBDA_MEMORY_MB,
         "table_items": items,
         "python": platform.python_version(),

@@ -1,7 +1,10 @@
-"""Integration fixtures: a private moto server with its recorder, and playbook runs.
+"""Integration fixtures: private moto servers with their recorders, and playbook runs.
 
-The server runs on its own port (default 4610, override with TEST_EMULATOR_PORT), with
-the same moto additions as `make emulator`, and is reset between test modules.
+- `converged`: one server (port 4610, or TEST_EMULATOR_PORT) reset once, then converged with
+  site.yml for the whole session; tests read its state and must not change it.
+- `fresh_run_playbook`: a second server (that port + 1), reset before each use, for runs that
+  need an empty account (a dry run on a new account, say).
+Both have the same moto additions as `make emulator`.
 """
 
 from __future__ import annotations
@@ -39,15 +42,16 @@ class PlaybookRun:
         return self.stats.get(host, {}).get("changed", 0)
 
     def failed_messages(self) -> list[str]:
-        """The msg of every failed task result, in order."""
+        """The msg of every failed task result (and failed loop item), in order."""
         messages = []
         for play in self.output.get("plays", []):
             for task in play.get("tasks", []):
                 for result in task.get("hosts", {}).values():
-                    if result.get("failed"):
-                        messages.append(
-                            str(result.get("msg", "")) + " " + json.dumps(result.get("argument_errors", ""))
-                        )
+                    for item in [result, *result.get("results", [])]:
+                        if item.get("failed"):
+                            messages.append(
+                                f"{item.get('msg', '')} {json.dumps(item.get('argument_errors', ''))}"
+                            )
         return messages
 
     def changed_tasks(self) -> list[str]:
@@ -60,30 +64,24 @@ class PlaybookRun:
         return names
 
 
-@pytest.fixture(scope="session")
-def endpoint() -> Iterator[str]:
-    started = emulator.start(
-        PORT, record=True, recording_path=REPO_ROOT / ".emulator" / f"recording-{PORT}.jsonl"
-    )
-    try:
-        yield ENDPOINT
-    finally:
-        if started:
-            emulator.stop(PORT)
+class Emulator:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.recording = REPO_ROOT / ".emulator" / f"recording-{port}.jsonl"
+        self.started: int | None = None
 
+    def __enter__(self) -> Emulator:
+        self.started = emulator.start(self.port, record=True, recording_path=self.recording)
+        emulator.reset(self.port)
+        return self
 
-@pytest.fixture(scope="module")
-def fresh(endpoint: str) -> str:
-    """A wiped emulator for this test module."""
-    emulator.reset(PORT)
-    return endpoint
+    def __exit__(self, *exc: object) -> None:
+        if self.started:
+            emulator.stop(self.port)
 
-
-@pytest.fixture(scope="session")
-def run_playbook(endpoint: str) -> Callable[..., PlaybookRun]:
-    recorder = Recorder(endpoint)
-
-    def _run(
+    def run_playbook(
+        self,
         *args: str,
         check: bool = False,
         limit: str | None = None,
@@ -99,11 +97,12 @@ def run_playbook(endpoint: str) -> Callable[..., PlaybookRun]:
             cmd += ["--extra-vars", json.dumps(extra_vars)]
         env = {
             **os.environ,
-            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_ENDPOINT_URL": self.endpoint,
             "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
             "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
             "ANSIBLE_NOCOLOR": "1",
         }
+        recorder = Recorder(self.endpoint)
         recorder.start()
         proc = subprocess.run(
             cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=1200, check=False
@@ -117,7 +116,42 @@ def run_playbook(endpoint: str) -> Callable[..., PlaybookRun]:
             proc.returncode, output.get("stats", {}), output, proc.stderr + proc.stdout[-4000:], calls
         )
 
-    return _run
+
+@pytest.fixture(scope="session")
+def main_emulator() -> Iterator[Emulator]:
+    with Emulator(PORT) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def endpoint(main_emulator: Emulator) -> str:
+    return main_emulator.endpoint
+
+
+@pytest.fixture(scope="session")
+def run_playbook(main_emulator: Emulator) -> Callable[..., PlaybookRun]:
+    return main_emulator.run_playbook
+
+
+@pytest.fixture(scope="session")
+def converged(main_emulator: Emulator) -> PlaybookRun:
+    """The baseline converged once, in both regions, on the main emulator."""
+    run = main_emulator.run_playbook()
+    assert run.rc == 0, run.stderr
+    return run
+
+
+@pytest.fixture(scope="session")
+def fresh_emulator() -> Iterator[Emulator]:
+    with Emulator(PORT + 1) as server:
+        yield server
+
+
+@pytest.fixture
+def fresh_run_playbook(fresh_emulator: Emulator) -> Callable[..., PlaybookRun]:
+    """Run a playbook against an emptied second emulator."""
+    emulator.reset(fresh_emulator.port)
+    return fresh_emulator.run_playbook
 
 
 @pytest.fixture(scope="session")

@@ -41,6 +41,50 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("reserved key alias", {"encryption_key_alias": "aws/evil"}, "must be letters"),
     ("unknown key service", {"encryption_key_services": ["cloudtrail", "lambda"]}, "encryption_key_services"),
     ("tags not a dict", {"encryption_tags": ["Owner"]}, "encryption_tags"),
+    # data plane
+    ("memory below 128", {"functions_memory_size": 64}, "memory must be 128-10240 MB (got 64)"),
+    ("unknown runtime", {"functions_runtime": "python2.7"}, "functions_runtime"),
+    ("timeout of zero", {"functions_timeout": 0}, "timeout 1-900 s"),
+    ("retention not a Logs value", {"functions_log_retention_days": 42}, "(got 42)"),
+    ("negative reserved concurrency", {"functions_reserved_concurrency": {"processor": -1}}, "not negative"),
+    ("concurrency for an unknown function", {"functions_reserved_concurrency": {"importer": 1}}, "only for"),
+    ("schedule not an expression", {"functions_analytics_schedule": "every hour"}, "rate(...) or cron(...)"),
+    (
+        "quarantine under incoming",
+        {"functions_quarantine_prefix": "incoming/bad/"},
+        "outside the incoming prefix",
+    ),
+    (
+        "typo in a table key type",
+        {"table_tables": [{"name": "data", "hash_key": {"name": "id", "type": "Str"}}]},
+        "type",
+    ),
+    (
+        "duplicate table names",
+        {
+            "table_tables": [
+                {"name": "a", "hash_key": {"name": "id", "type": "S"}},
+                {"name": "a", "hash_key": {"name": "id", "type": "S"}},
+            ]
+        },
+        "unique names",
+    ),
+    (
+        "sort key equals partition key",
+        {
+            "table_tables": [
+                {
+                    "name": "a",
+                    "hash_key": {"name": "id", "type": "S"},
+                    "range_key": {"name": "id", "type": "N"},
+                }
+            ]
+        },
+        "must differ from the partition key",
+    ),
+    ("weak password length", {"iam_password_min_length": 8}, "at least 14 characters"),
+    ("session longer than 12 h", {"iam_role_max_session_duration": 50000}, "3600-43200"),
+    ("wildcard S3 prefix", {"iam_incoming_prefix": "in*/"}, "without wildcards"),
 ]
 
 

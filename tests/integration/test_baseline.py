@@ -22,13 +22,6 @@ REQUIRED_TAGS = {
 }
 
 
-@pytest.fixture(scope="module")
-def converged(fresh, run_playbook) -> PlaybookRun:
-    run = run_playbook()
-    assert run.rc == 0, run.stderr
-    return run
-
-
 def _tags(tag_list: list[dict[str, str]] | None) -> dict[str, str]:
     return {t.get("Key", t.get("TagKey")): t.get("Value", t.get("TagValue")) for t in tag_list or []}
 
