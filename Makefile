@@ -35,6 +35,7 @@ converge: emulator
 
 demo: converge
 	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(BIN)/ansible-playbook playbooks/demo.yml
+	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(PY) scripts/demo_data_path.py
 
 check: emulator
 	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(BIN)/ansible-playbook site.yml --check --diff

@@ -18,7 +18,16 @@ moto 5.2.5 accepts a Lambda function's DeadLetterConfig but neither stores nor r
 it, so every run would see it missing and set it again; the emulator keeps it on the
 function and returns it in GetFunction / GetFunctionConfiguration, as AWS does.
 
-Real AWS and LocalStack implement this API natively; nothing here runs against them.
+moto 5.2.5 evaluates S3 bucket policies on object reads and writes without any request
+context (no principal, no TLS flag). A statement with a Condition is then judged on
+missing values: a failed condition is taken as an explicit DENY, even for an Allow, and a
+Deny conditioned on, say, `ArnNotLike aws:PrincipalArn` or `aws:SecureTransport false`
+denies every caller. So any bucket that denies plain HTTP or unlisted principals blocks
+every object request in moto. Without a request context such a statement cannot be
+judged, so the emulator leaves conditional statements out (NEUTRAL); unconditional ones
+are still enforced. The tests evaluate the bucket policies with a policy evaluator instead.
+
+Real AWS and LocalStack implement these natively; nothing here runs against them.
 """
 
 from __future__ import annotations
@@ -29,6 +38,7 @@ from typing import Any
 
 import xmltodict
 from moto.awslambda.models import LambdaFunction
+from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.s3.responses import S3Response
 
 NO_SUCH_CONFIGURATION = (
@@ -131,7 +141,23 @@ def _lambda_configuration(original: Any) -> Any:
     return get_configuration
 
 
+def _statement_evaluation(original: Any) -> Any:
+    def is_action_permitted(
+        self: IAMPolicyStatement,
+        action: str,
+        resource: str = "*",
+        principal: str | None = None,
+        incoming_condition_values: dict[str, str] | None = None,
+    ) -> PermissionResult:
+        if self._statement.get("Condition") and not incoming_condition_values:
+            return PermissionResult.NEUTRAL  # no request context: the condition cannot be judged
+        return original(self, action, resource, principal, incoming_condition_values)
+
+    return is_action_permitted
+
+
 _PATCHES: list[tuple[Any, str, Any]] = [
+    (IAMPolicyStatement, "is_action_permitted", _statement_evaluation),
     (S3Response, "_bucket_response", metrics_handler),
     (S3Response, "_notification_config_from_body", notification_parser),
     (LambdaFunction, "__init__", _lambda_init),
