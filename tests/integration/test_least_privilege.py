@@ -8,7 +8,7 @@ with boto3 and evaluated -- not compared with a template:
   with `support.policy_eval` (a small evaluator following the IAM documentation) and
   cross-checked against moto's own evaluator (`moto.iam.access_control.IAMPolicy`) on the same
   table; where moto is known to be wrong the case names the gap (see the module docstring of
-  support/policy_eval.py for the list, and the test_moto_gap_* tests that pin each one);
+  support/policy_eval.py for the list, and test_moto_gap, which pins each one);
 - the data bucket policy is evaluated with the request's principal, aws:PrincipalArn and
   aws:SecureTransport (moto cannot: it ignores ArnNotLike and Bool, and returns DENIED for a
   Deny statement whose condition is not met);

@@ -45,7 +45,7 @@ from enum import Enum
 from typing import Any
 
 
-class Unsupported(ValueError):  # noqa: N818 - reads better at the raise site
+class Unsupported(ValueError):
     """The policy uses an element this evaluator does not implement."""
 
 
@@ -188,7 +188,9 @@ def _aws_principal_matches(entry: str, principal: str) -> bool:
     if root:
         account = root.group(1)
     if account is not None:
-        return principal == account or re.fullmatch(rf"arn:[^:]+:(iam|sts)::{account}:.+", principal) is not None
+        return (
+            principal == account or re.fullmatch(rf"arn:[^:]+:(iam|sts)::{account}:.+", principal) is not None
+        )
     return entry == principal
 
 

@@ -1,0 +1,158 @@
+# Copyright: secureinfra.baseline contributors
+# Apache License 2.0 (see galaxy.yml)
+"""Filters `expand_alarms` and `cis_alarms`: alarms as data, one list and one loop.
+
+In the manner of terraform-aws-modules cloudwatch `cis-alarms`: each alarm is defined
+once, applied to every resource of its kind, and can be disabled or overridden by name.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ansible.errors import AnsibleFilterError
+
+DOCUMENTATION = r"""
+name: expand_alarms
+short_description: Expand alarm definitions over the resources they watch
+version_added: 0.1.0
+description:
+  - Each definition names a resource kind (bucket, table, function, region) and carries the metric,
+    statistic, period, threshold and comparison; C({resource}) in a dimension value is replaced by each
+    resource's name, and a definition with C(each) (a dimension name and values) is expanded per value.
+  - Overrides (by definition key) replace any of threshold, period, evaluation_periods, statistic,
+    comparison, datapoints_to_alarm, treat_missing_data; disabled keys are left out.
+  - The companion filter C(cis_alarms) applies disable/override to the CIS controls.
+options:
+  _input:
+    description: The alarm definitions.
+    type: list
+    elements: dict
+    required: true
+  resources:
+    description: Resource names by kind, e.g. C({bucket: [b1], table: [t1], region: [us-east-1]}).
+    type: dict
+    required: true
+  overrides:
+    description: Settings per definition key.
+    type: dict
+  disabled:
+    description: Definition keys to leave out.
+    type: list
+    elements: str
+  prefix:
+    description: Prefix of every alarm name.
+    type: str
+"""
+
+EXAMPLES = r"""
+alarms: >-
+  {{ definitions | secureinfra.baseline.expand_alarms({'bucket': ['b']},
+     {'s3-5xx-errors': {'threshold': 2}}, [], 'p-') }}
+"""
+
+RETURN = r"""
+_value:
+  description: One dict per alarm (name, namespace, metric_name, dimensions, statistic, period,
+    evaluation_periods, threshold, comparison, treat_missing_data, description).
+  type: list
+  elements: dict
+"""
+
+OVERRIDABLE = (
+    "threshold",
+    "period",
+    "evaluation_periods",
+    "datapoints_to_alarm",
+    "statistic",
+    "comparison",
+    "treat_missing_data",
+)
+DEFAULTS = {"period": 300, "evaluation_periods": 1, "treat_missing_data": "notBreaching", "statistic": "Sum"}
+
+
+def _settings(definition: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    unknown = set(override) - set(OVERRIDABLE) - {"enabled"}
+    if unknown:
+        raise AnsibleFilterError(f"alarm {definition['key']}: cannot override {sorted(unknown)}")
+    merged = {**DEFAULTS, **{k: definition[k] for k in OVERRIDABLE if k in definition}}
+    merged.update({k: v for k, v in override.items() if k in OVERRIDABLE})
+    return merged
+
+
+def _dimension_sets(definition: dict[str, Any], resource: str) -> list[tuple[str, dict[str, str]]]:
+    base = {
+        k: str(v).replace("{resource}", resource) for k, v in (definition.get("dimensions") or {}).items()
+    }
+    each = definition.get("each")
+    if not each:
+        return [("", base)]
+    return [(f"-{value}", {**base, each["dimension"]: value}) for value in each["values"]]
+
+
+def _slug(resource: str) -> str:
+    return resource.replace("/", "-").replace(":", "-")
+
+
+def expand_alarms(
+    definitions: list[dict[str, Any]],
+    resources: dict[str, list[str]],
+    overrides: dict[str, dict[str, Any]] | None = None,
+    disabled: list[str] | None = None,
+    prefix: str = "",
+) -> list[dict[str, Any]]:
+    """One alarm per (definition, resource[, each value]), with overrides applied."""
+    overrides = overrides or {}
+    disabled = set(disabled or [])
+    keys = {d["key"] for d in definitions}
+    unknown = (set(overrides) | disabled) - keys
+    if unknown:
+        raise AnsibleFilterError(f"unknown alarm names {sorted(unknown)}; known: {sorted(keys)}")
+    alarms = []
+    for definition in definitions:
+        override = overrides.get(definition["key"], {})
+        if definition["key"] in disabled or override.get("enabled", True) is False:
+            continue
+        settings = _settings(definition, override)
+        key = definition["key"]
+        for resource in resources.get(definition["resource"], []):
+            for suffix, dimensions in _dimension_sets(definition, resource):
+                alarms.append(
+                    {
+                        "name": f"{prefix}{definition['key']}-{_slug(resource)}{suffix}",
+                        "namespace": definition["namespace"],
+                        "metric_name": definition["metric_name"],
+                        "dimensions": dimensions,
+                        "description": f"{definition.get('description', key)} ({resource}{suffix})",
+                        **settings,
+                    }
+                )
+    return alarms
+
+
+def cis_alarms(
+    controls: list[dict[str, Any]],
+    disabled: list[str] | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """The CIS controls to deploy, with their alarm settings (threshold 1, notBreaching, ...)."""
+    overrides = overrides or {}
+    disabled = set(disabled or [])
+    names = {c["name"] for c in controls} | {c["cis_id"] for c in controls}
+    unknown = (set(overrides) | disabled) - names
+    if unknown:
+        raise AnsibleFilterError(f"unknown CIS controls {sorted(unknown)}; known: {sorted(names)}")
+    result = []
+    base = {**DEFAULTS, "threshold": 1, "comparison": "GreaterThanOrEqualToThreshold", "statistic": "Sum"}
+    for control in controls:
+        override = {**overrides.get(control["cis_id"], {}), **overrides.get(control["name"], {})}
+        if disabled & {control["name"], control["cis_id"]} or override.get("enabled", True) is False:
+            continue
+        definition = {"key": control["name"], **base}
+        result.append({**control, **_settings(definition, override)})
+    return result
+
+
+class FilterModule:
+    def filters(self) -> dict[str, Any]:
+        return {"expand_alarms": expand_alarms, "cis_alarms": cis_alarms}
