@@ -154,10 +154,7 @@ def fresh_run_playbook(fresh_emulator: Emulator) -> Callable[..., PlaybookRun]:
     return fresh_emulator.run_playbook
 
 
-@pytest.fixture(scope="session")
-def aws(endpoint: str) -> Callable[..., Any]:
-    """boto3 clients against the test emulator: aws('s3', 'us-west-1')."""
-
+def _clients(endpoint: str) -> Callable[..., Any]:
     def _client(service: str, region: str = "us-east-1") -> Any:
         return boto3.client(
             service,
@@ -168,3 +165,15 @@ def aws(endpoint: str) -> Callable[..., Any]:
         )
 
     return _client
+
+
+@pytest.fixture(scope="session")
+def aws(endpoint: str) -> Callable[..., Any]:
+    """boto3 clients against the main emulator: aws('s3', 'us-west-1')."""
+    return _clients(endpoint)
+
+
+@pytest.fixture(scope="session")
+def fresh_aws(fresh_emulator: Emulator) -> Callable[..., Any]:
+    """boto3 clients against the second emulator."""
+    return _clients(fresh_emulator.endpoint)

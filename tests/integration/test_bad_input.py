@@ -85,6 +85,37 @@ CASES: list[tuple[str, dict[str, Any], str]] = [
     ("weak password length", {"iam_password_min_length": 8}, "at least 14 characters"),
     ("session longer than 12 h", {"iam_role_max_session_duration": 50000}, "3600-43200"),
     ("wildcard S3 prefix", {"iam_incoming_prefix": "in*/"}, "without wildcards"),
+    # audit and monitoring
+    (
+        "unknown alarm in the overrides",
+        {"monitoring_alarm_overrides": {"s3-everything": {"threshold": 1}}},
+        'unknown alarm names ["s3-everything"]',
+    ),
+    ("unknown alarm disabled", {"monitoring_alarms_disabled": ["lambda-sadness"]}, "lambda-sadness"),
+    (
+        "threshold not a number",
+        {"monitoring_alarm_overrides": {"s3-5xx-errors": {"threshold": "lots"}}},
+        "thresholds must be numbers",
+    ),
+    ("unknown CIS control", {"monitoring_cis_disabled": ["4.99"]}, 'unknown CIS controls ["4.99"]'),
+    (
+        "subscription email not an email",
+        {"monitoring_subscriptions": [{"protocol": "email", "endpoint": "ops"}]},
+        "subscriptions must be an e-mail address",
+    ),
+    (
+        "subscription over plain http",
+        {"monitoring_subscriptions": [{"protocol": "https", "endpoint": "http://x"}]},
+        "an https URL",
+    ),
+    (
+        "unknown subscription protocol",
+        {"monitoring_subscriptions": [{"protocol": "sms", "endpoint": "+1555"}]},
+        "protocol",
+    ),
+    ("retention not a CloudWatch value", {"audit_log_group_retention_days": 42}, "(got 42)"),
+    ("unknown missing-trail action", {"audit_missing_trail_action": "explode"}, "audit_missing_trail_action"),
+    ("invalid trail name", {"audit_trail_name": "my trail!"}, 'the trail name "my trail!"'),
 ]
 
 

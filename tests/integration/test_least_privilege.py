@@ -112,6 +112,9 @@ class Deployed:
     key_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     function_roles: dict[tuple[str, str], str] = field(default_factory=dict)
     function_policies: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    # Resource policies of the project's topics and queues: ARN -> policy.
+    topic_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    queue_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     resource_arns: dict[str, set[str]] = field(default_factory=dict)
 
     def policies(self, region: str, function: str) -> list[dict[str, Any]]:
@@ -188,12 +191,20 @@ def deployed(converged, aws) -> Deployed:
         arns.add(aws("dynamodb", region).describe_table(TableName=f"{PREFIX}-data")["Table"]["TableArn"])
         sqs = aws("sqs", region)
         for url in sqs.list_queues().get("QueueUrls", []):
-            arns.add(
-                sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-            )
+            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "Policy"])[
+                "Attributes"
+            ]
+            arns.add(attributes["QueueArn"])
+            if "Policy" in attributes and attributes["QueueArn"].split(":")[-1].startswith(f"{PREFIX}-"):
+                state.queue_policies[attributes["QueueArn"]] = json.loads(attributes["Policy"])
         for group in aws("logs", region).describe_log_groups()["logGroups"]:
             arns.add(group["arn"].removesuffix(":*"))
-        arns |= {t["TopicArn"] for t in aws("sns", region).list_topics()["Topics"]}
+        sns = aws("sns", region)
+        for topic in sns.list_topics()["Topics"]:
+            arns.add(topic["TopicArn"])
+            if topic["TopicArn"].split(":")[-1].startswith(f"{PREFIX}-"):
+                attributes = sns.get_topic_attributes(TopicArn=topic["TopicArn"])["Attributes"]
+                state.topic_policies[topic["TopicArn"]] = json.loads(attributes["Policy"])
     return state
 
 
@@ -430,6 +441,7 @@ def test_case_resources_are_the_deployed_ones(deployed: Deployed) -> None:
             values["data"],
             values["logs"],
             values["table"],
+            values["topic"],
             *values["lg"].values(),
             *values["q"].values(),
         }
@@ -658,6 +670,31 @@ def test_log_bucket_policy(deployed: Deployed, region: str) -> None:
         assert not is_allowed([*deployed.policies(region, function), policy], request)
 
 
+@pytest.mark.parametrize("region", REGIONS)
+def test_alarm_topic_policy(deployed: Deployed, region: str) -> None:
+    """Publishers: this account's principals (through their IAM policies, e.g. key_rotation) and
+    CloudWatch / EventBridge on behalf of this account; nobody else."""
+    values = deployed.names(region)
+    policy = deployed.topic_policies[values["topic"]]
+
+    def decision(principal: str, action: str = "sns:Publish", **context: str) -> Decision:
+        return evaluate(policy, Request(action, values["topic"], principal, context))
+
+    assert decision(role_arn(region, K)) is Decision.ALLOW
+    assert is_allowed(deployed.policies(region, K), Request("sns:Publish", values["topic"]))
+    assert decision(f"arn:aws:iam::{OTHER_ACCOUNT}:role/intruder") is Decision.NEUTRAL
+    for service in ("cloudwatch.amazonaws.com", "events.amazonaws.com"):
+        assert decision(service, **{"aws:SourceAccount": ACCOUNT}) is Decision.ALLOW
+        assert decision(service, **{"aws:SourceAccount": OTHER_ACCOUNT}) is Decision.NEUTRAL
+        assert decision(service) is Decision.NEUTRAL
+        for action in ("sns:Subscribe", "sns:SetTopicAttributes", "sns:AddPermission"):
+            assert decision(service, action, **{"aws:SourceAccount": ACCOUNT}) is Decision.NEUTRAL, action
+    assert decision("s3.amazonaws.com", **{"aws:SourceAccount": ACCOUNT}) is Decision.NEUTRAL
+    assert (
+        evaluate(policy, Request("sns:Publish", values["o_topic"], role_arn(region, K))) is Decision.NEUTRAL
+    )
+
+
 # --- the tables can fail: realistic widenings are caught -------------------------------------------
 
 Mutation = Callable[[dict[str, Any], str, str], dict[str, Any]]
@@ -855,6 +892,11 @@ PARLIAMENT_ACCEPTED: dict[tuple[str, str | None, str], str] = {
         "'ArnLike requires a value of type Arn but given String': parliament types the templated key "
         "kms:EncryptionContext:${Key} as String; for aws:logs:arn AWS documents ArnLike/ArnEquals with ARNs"
     ),
+    ("topic", None, "PERMISSIONS_MANAGEMENT_ACTIONS"): (
+        "community auditor, raised for sns:SetTopicAttributes/AddPermission/RemovePermission granted to the "
+        "account root principal: that delegates managing the topic to the account's IAM policies (as AWS's "
+        "default topic policy does); no other principal gets them (see test_alarm_topic_policy)"
+    ),
     ("function", None, "INVALID_SID"): (
         "Lambda resource policies take the StatementId of AddPermission ([A-Za-z0-9_-]+, dashes allowed); "
         "parliament checks the identity-policy Sid rule (alphanumeric only)"
@@ -892,6 +934,10 @@ def _deployed_documents(deployed: Deployed) -> list[tuple[str, str | None, str, 
         docs.append(("key", None, f"key policy ({region})", doc))
     for (region, function), doc in deployed.function_policies.items():
         docs.append(("function", function, f"resource policy of {role_name(region, function)}", doc))
+    for arn, doc in deployed.topic_policies.items():
+        docs.append(("topic", None, f"policy of topic {arn}", doc))
+    for arn, doc in deployed.queue_policies.items():
+        docs.append(("queue", None, f"policy of queue {arn}", doc))
     return docs
 
 
@@ -906,7 +952,7 @@ def _accepted(kind: str, function: str | None, finding: Any) -> tuple[str, str |
 
 def test_parliament_finds_nothing_unexplained(deployed: Deployed) -> None:
     docs = _deployed_documents(deployed)
-    assert {kind for kind, *_ in docs} == {"trust", "role", "bucket", "key", "function"}
+    assert {kind for kind, *_ in docs} >= {"trust", "role", "bucket", "key", "function", "topic"}
     unexplained, used = [], set()
     for kind, function, label, doc in docs:
         policy = analyze_policy_string(json.dumps(doc), include_community_auditors=True)
