@@ -7,7 +7,7 @@ PORT ?= 4566
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv emulator emulator-stop demo converge check lint unit integration molecule test clean
+.PHONY: help venv emulator emulator-stop demo converge check drift lint unit integration molecule test clean
 
 help:
 	@echo "make demo           set up, start the emulator, converge both regions, print a summary"
@@ -15,6 +15,7 @@ help:
 	@echo "make emulator       start moto server on 127.0.0.1:$(PORT) (unless something answers there)"
 	@echo "make emulator-stop  stop the emulator started by make emulator"
 	@echo "make check          dry run (--check --diff) of site.yml against the emulator"
+	@echo "make drift          per-region drift report (dry run; exit 2 when a region drifts)"
 
 $(VENV)/.installed: requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -39,6 +40,9 @@ demo: converge
 
 check: emulator
 	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(BIN)/ansible-playbook site.yml --check --diff
+
+drift: emulator
+	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(PY) scripts/drift_report.py
 
 lint: venv
 	$(BIN)/yamllint --strict .

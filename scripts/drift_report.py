@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Drift report: what differs, per region, between the definition and what exists.
+
+Runs site.yml in check mode (reads only) over every region of the inventory and lists, per
+region, the tasks that would change something, with the diff where the module gives one.
+One definition serves every region, so a region that reports nothing is in line with it.
+
+    drift_report.py [ansible-playbook options, e.g. -l us-west-1 or -i inventories/aws]
+
+Exit status: 0 when no region drifts, 2 when one does, 1 when the run itself failed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_check(args: list[str]) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
+    }
+    playbook = str(Path(sys.executable).parent / "ansible-playbook")
+    proc = subprocess.run(
+        [playbook, "site.yml", "--check", "--diff", *args],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        return json.loads(proc.stdout[proc.stdout.index("{") :])
+    except ValueError:
+        sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
+        raise SystemExit(1) from None
+
+
+def drift(output: dict[str, Any]) -> dict[str, list[str]]:
+    """Per host, the names (and items) of the tasks that would change."""
+    found: dict[str, list[str]] = {host: [] for host in output.get("stats", {})}
+    for play in output.get("plays", []):
+        for task in play.get("tasks", []):
+            for host, result in task.get("hosts", {}).items():
+                items = result.get("results") or [result]
+                for item in items:
+                    if item.get("changed"):
+                        label = item.get("item")
+                        label = label.get("name", label) if isinstance(label, dict) else label
+                        line = task["task"]["name"] + (f" [{label}]" if label else "")
+                        message = item.get("msg")
+                        if isinstance(message, str) and message and len(message) < 300:
+                            line += f": {message}"
+                        found[host].append(line)
+    return found
+
+
+def failures(output: dict[str, Any]) -> dict[str, int]:
+    return {
+        host: stats.get("failures", 0) + stats.get("unreachable", 0)
+        for host, stats in output.get("stats", {}).items()
+        if stats.get("failures") or stats.get("unreachable")
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    output = run_check(list(argv if argv is not None else sys.argv[1:]))
+    report = drift(output)
+    for host in sorted(report):
+        status = f"{len(report[host])} drift(s)" if report[host] else "in line with the definition"
+        print(f"{host}: {status}")
+        for line in report[host]:
+            print(f"  - {line}")
+    failed = failures(output)
+    if failed:
+        print(f"the dry run failed on {', '.join(sorted(failed))}", file=sys.stderr)
+        return 1
+    return 2 if any(report.values()) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
