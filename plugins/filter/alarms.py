@@ -134,8 +134,13 @@ def cis_alarms(
     controls: list[dict[str, Any]],
     disabled: list[str] | None = None,
     overrides: dict[str, dict[str, Any]] | None = None,
+    prefix: str = "",
+    namespace: str = "CISBenchmark",
 ) -> list[dict[str, Any]]:
-    """The CIS controls to deploy, with their alarm settings (threshold 1, notBreaching, ...)."""
+    """The CIS controls to deploy, with their alarm settings (threshold 1, notBreaching, ...).
+
+    Each control also gets `filter_name` and `alarm` (the alarm in the shape of `expand_alarms`'s items).
+    """
     overrides = overrides or {}
     disabled = set(disabled or [])
     names = {c["name"] for c in controls} | {c["cis_id"] for c in controls}
@@ -148,8 +153,18 @@ def cis_alarms(
         override = {**overrides.get(control["cis_id"], {}), **overrides.get(control["name"], {})}
         if disabled & {control["name"], control["cis_id"]} or override.get("enabled", True) is False:
             continue
-        definition = {"key": control["name"], **base}
-        result.append({**control, **_settings(definition, override)})
+        settings = _settings({"key": control["name"], **base}, override)
+        alarm = {
+            "name": f"{prefix}{control['name']}",
+            "namespace": namespace,
+            "metric_name": control["metric_name"],
+            "dimensions": {},
+            "description": f"CIS {control['cis_id']}: {' '.join(control.get('description', '').split())}"[
+                :1024
+            ],
+            **settings,
+        }
+        result.append({**control, **settings, "filter_name": alarm["name"], "alarm": alarm})
     return result
 
 

@@ -92,6 +92,20 @@ def _put(cw, name, tags=None, **overrides):
     cw.put_metric_alarm(**request)
 
 
+def _fake_composite(monkeypatch, name):
+    """moto lacks PutCompositeAlarm: make DescribeAlarms (as the module calls it) also return one."""
+    original = mod.describe_alarms
+
+    def describe(client, **kwargs):
+        response = original(client, **kwargs)
+        if name in kwargs.get("AlarmNames", []) or name.startswith(kwargs.get("AlarmNamePrefix", "\0")):
+            arn = f"arn:aws:cloudwatch:us-east-1:123456789012:alarm:{name}"
+            response.setdefault("CompositeAlarms", []).append({"AlarmName": name, "AlarmArn": arn})
+        return response
+
+    monkeypatch.setattr(mod, "describe_alarms", describe)
+
+
 def test_create_then_idempotent(cw, run_module, calls):
     result = run_module(mod, _args())
     assert result["changed"] is True
@@ -292,12 +306,12 @@ def test_check_mode_on_present(cw, run_module, calls):
     assert run_module(mod, _args(purge_prefix="baseline-extra-none"), check_mode=True)["changed"] is False
 
 
-def test_purge_prefix_deletes_extras_only(cw, run_module, calls):
+def test_purge_prefix_deletes_extras_only(cw, run_module, calls, monkeypatch):
     run_module(mod, _args())
     _put(cw, "baseline-old-1")
     _put(cw, "baseline-old-2")
     _put(cw, "other-alarm")
-    cw.put_composite_alarm(AlarmName="baseline-composite", AlarmRule=f'ALARM("{NAMES[0]}")')
+    _fake_composite(monkeypatch, "baseline-composite")
     calls.clear()
     result = run_module(mod, _args(purge_prefix="baseline-"), diff=True)
     assert result["changed"] is True
@@ -306,9 +320,6 @@ def test_purge_prefix_deletes_extras_only(cw, run_module, calls):
     assert sorted(result["diff"]["before"]) == ["baseline-old-1", "baseline-old-2"]
     assert result["diff"]["after"] == {}
     assert _all_names(cw) == sorted([*NAMES, "other-alarm"])
-    assert cw.describe_alarms(AlarmTypes=["CompositeAlarm"])["CompositeAlarms"][0]["AlarmName"] == (
-        "baseline-composite"
-    )
     assert [p["AlarmNames"] for op, p in _mutations(calls)] == [["baseline-old-1", "baseline-old-2"]]
     assert run_module(mod, _args(purge_prefix="baseline-"))["changed"] is False
 
@@ -366,9 +377,8 @@ def test_purge_prefix_lookup_covers_prefixed_names(cw, run_module, calls):
     assert described[1]["AlarmNames"] == ["unprefixed"]
 
 
-def test_composite_alarm_name_clash_fails_before_changes(cw, run_module, calls):
-    _put(cw, "metric")
-    cw.put_composite_alarm(AlarmName="composite", AlarmRule='ALARM("metric")')
+def test_composite_alarm_name_clash_fails_before_changes(cw, run_module, calls, monkeypatch):
+    _fake_composite(monkeypatch, "composite")
     calls.clear()
     result = run_module(mod, _args(alarms=[_alarm("new"), _alarm("composite")]), expect_failure=True)
     assert "composite alarms: composite" in result["msg"]
