@@ -78,3 +78,26 @@ def api_calls() -> Callable[[], contextmanager]:
             yield calls
 
     return _record
+
+
+def create_data_stores(bucket: str, table: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bucket and the data table (id S / timestamp N) a data function uses, and its environment."""
+    import boto3
+
+    boto3.client("s3").create_bucket(Bucket=bucket)
+    ddb = boto3.client("dynamodb")
+    ddb.create_table(
+        TableName=table,
+        KeySchema=[
+            {"AttributeName": "id", "KeyType": "HASH"},
+            {"AttributeName": "timestamp", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": "id", "AttributeType": "S"},
+            {"AttributeName": "timestamp", "AttributeType": "N"},
+        ],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    ddb.get_waiter("table_exists").wait(TableName=table)
+    monkeypatch.setenv("TABLE_NAME", table)
+    monkeypatch.setenv("BUCKET_NAME", bucket)

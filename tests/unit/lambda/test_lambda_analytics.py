@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import documented_actions
+from conftest import create_data_stores, documented_actions
 
 BUCKET = "report-bucket"
 TABLE = "ingest-table"
@@ -20,19 +20,7 @@ EVENT_EPOCH = int(datetime(2024, 3, 5, 7, tzinfo=UTC).timestamp())
 
 @pytest.fixture
 def mod(aws: None, load_lambda: Callable[[str], ModuleType], monkeypatch: pytest.MonkeyPatch) -> ModuleType:
-    boto3.client("s3").create_bucket(Bucket=BUCKET)
-    ddb = boto3.client("dynamodb")
-    ddb.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"},
-                   {"AttributeName": "timestamp", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
-                              {"AttributeName": "timestamp", "AttributeType": "N"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    ddb.get_waiter("table_exists").wait(TableName=TABLE)
-    monkeypatch.setenv("TABLE_NAME", TABLE)
-    monkeypatch.setenv("BUCKET_NAME", BUCKET)
+    create_data_stores(BUCKET, TABLE, monkeypatch)
     monkeypatch.delenv("REPORT_PREFIX", raising=False)
     monkeypatch.delenv("SCAN_PAGE_SIZE", raising=False)
     return load_lambda("analytics")

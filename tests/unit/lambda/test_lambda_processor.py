@@ -14,7 +14,7 @@ from urllib.parse import quote_plus
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from conftest import documented_actions
+from conftest import create_data_stores, documented_actions
 
 BUCKET = "ingest-bucket"
 TABLE = "ingest-table"
@@ -71,20 +71,9 @@ def _plain(raw: dict[str, dict[str, Any]]) -> dict[str, Any]:
 
 @pytest.fixture
 def env(aws: None, load_lambda: Callable[[str], ModuleType], monkeypatch: pytest.MonkeyPatch) -> Env:
+    create_data_stores(BUCKET, TABLE, monkeypatch)
     s3 = boto3.client("s3")
     ddb = boto3.client("dynamodb")
-    s3.create_bucket(Bucket=BUCKET)
-    ddb.create_table(
-        TableName=TABLE,
-        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"},
-                   {"AttributeName": "timestamp", "KeyType": "RANGE"}],
-        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"},
-                              {"AttributeName": "timestamp", "AttributeType": "N"}],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    ddb.get_waiter("table_exists").wait(TableName=TABLE)
-    monkeypatch.setenv("TABLE_NAME", TABLE)
-    monkeypatch.setenv("BUCKET_NAME", BUCKET)
     monkeypatch.delenv("QUARANTINE_PREFIX", raising=False)
     monkeypatch.delenv("INCOMING_PREFIX", raising=False)
     env = Env(load_lambda("processor"), s3, ddb)
