@@ -8,6 +8,7 @@ are written as JSON lines ``{"line", "error", "raw"}`` to
 
 AWS actions (the IAM role is generated from this list):
     - s3:GetObject
+    - s3:ListBucket
     - s3:PutObject
     - dynamodb:BatchWriteItem
     - dynamodb:PutItem
@@ -22,6 +23,14 @@ Formats (by key suffix, case-insensitive): ``.jsonl`` / ``.ndjson`` / ``.json`` 
 lines (one object per line, blank lines skipped); ``.csv`` is CSV with a header row
 (all CSV values are stored as strings, empty cells as empty strings). Other suffixes
 are skipped with a warning. Lines are split on ``\\n`` (a trailing ``\\r`` is dropped).
+
+Missing vs denied: S3 answers GetObject of a missing key with 404 NoSuchKey only to a caller
+allowed s3:ListBucket, and with 403 AccessDenied otherwise. A 404 means the object is gone
+(deleted after the notification): it is skipped. After a 403 the handler lists the key
+(ListObjectsV2, Prefix=key: the role may list the incoming prefix only): if the key is not
+there, the object is gone and is skipped; if it is there, or the listing is denied too, the
+access really is denied: the error is logged (naming the object and the missing permission)
+and raised, so the event is retried and ends in the dead-letter queue.
 
 Validation: ``id`` a non-empty string of at most 256 characters; ``timestamp`` an
 integer >= 0 or a string of decimal digits (stored as N); every other attribute a
@@ -531,15 +540,46 @@ def ingest(records: Iterable[Parsed], table: str, quarantine: Quarantine) -> Cou
     return counts
 
 
+MISSING_CODES = ("NoSuchKey", "404")
+DENIED_CODES = ("AccessDenied", "403")
+
+
 def _open_object(s3: Any, bucket: str, key: str) -> Any:
-    """Return the object's StreamingBody, or None when it no longer exists."""
+    """Return the object's StreamingBody, or None when it no longer exists.
+
+    Without s3:ListBucket S3 answers 403, not 404, for a missing key
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html, "Permissions"):
+    a 403 is only taken for "gone" when a listing of the key confirms it.
+    """
     try:
         return s3.get_object(Bucket=bucket, Key=key)["Body"]
     except ClientError as exc:
-        if _error_code(exc) in ("NoSuchKey", "404"):
+        code = _error_code(exc)
+        if code in MISSING_CODES:
             LOGGER.warning("skipping s3://%s/%s: object no longer exists", bucket, key)
             return None
+        if code in DENIED_CODES and not _key_listed(s3, bucket, key, exc):
+            LOGGER.warning("skipping s3://%s/%s: object no longer exists (GetObject answered %s, "
+                           "the key is not listed)", bucket, key, code)
+            return None
         raise
+
+
+def _key_listed(s3: Any, bucket: str, key: str, denied: ClientError) -> bool:
+    """Whether ``key`` exists, by listing it; re-raise ``denied`` when listing is denied too."""
+    try:
+        response = s3.list_objects_v2(Bucket=bucket, Prefix=key, MaxKeys=1)
+    except ClientError as exc:
+        LOGGER.error("access denied reading s3://%s/%s (GetObject: %s) and listing it (ListObjectsV2: %s): "
+                     "the role needs s3:GetObject on the object and s3:ListBucket on the bucket for "
+                     "this prefix", bucket, key, _error_code(denied), _error_code(exc))
+        raise denied from exc
+    # The key itself sorts first among the keys it prefixes, so MaxKeys=1 is enough.
+    listed = any(obj.get("Key") == key for obj in response.get("Contents", []))
+    if listed:
+        LOGGER.error("access denied reading s3://%s/%s: the object exists; the role (or the bucket, "
+                     "key or endpoint policy) does not allow s3:GetObject on it", bucket, key)
+    return listed
 
 
 def process_object(bucket: str, key: str, settings: Settings) -> Counts:

@@ -8,7 +8,9 @@ the earlier roles would set, and dumps the trust policy and the inline policies.
 - each policy's actions are exactly the handler's documented "AWS actions" (the list the
   handler tests in tests/unit/lambda check the calls against) plus the runtime actions every
   function needs (own log streams, X-Ray, own dead-letter queue and the key for it,
-  VPC network interfaces for the VPC functions only);
+  the key through DynamoDB for the functions that use the table, VPC network interfaces
+  for the VPC functions only);
+- account-wide functions (key_rotation) get a role in the home region only;
 - Resource "*" appears only for actions that have no resource-level permissions;
 - every other resource is the exact resource the function touches.
 
@@ -41,6 +43,7 @@ VPC_FUNCTIONS = ("processor", "analytics")
 NO_RESOURCE_LEVEL = {
     "iam:ListUsers",
     "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
     "xray:PutTraceSegments",
     "xray:PutTelemetryRecords",
 }
@@ -54,9 +57,11 @@ RUNTIME_ACTIONS = {
     "kms:GenerateDataKey",
     "kms:Decrypt",
 }
+# AWSLambdaVPCAccessExecutionRole v3 without its logs actions.
 VPC_ACTIONS = {
     "ec2:CreateNetworkInterface",
     "ec2:DescribeNetworkInterfaces",
+    "ec2:DescribeSubnets",
     "ec2:DeleteNetworkInterface",
     "ec2:AssignPrivateIpAddresses",
     "ec2:UnassignPrivateIpAddresses",
@@ -79,21 +84,28 @@ COMMUNITY_ACCEPTED: dict[str, dict[str, str]] = {
 }
 
 CONTEXTS = {
-    "aws": {"baseline_partition": "aws", "baseline_region": "us-east-1"},
-    "aws-us-gov": {"baseline_partition": "aws-us-gov", "baseline_region": "us-gov-west-1"},
+    "aws": {"baseline_partition": "aws", "baseline_region": "us-east-1", "home": "us-east-1"},
+    "aws-us-gov": {
+        "baseline_partition": "aws-us-gov",
+        "baseline_region": "us-gov-west-1",
+        "home": "us-gov-west-1",
+    },
 }
+# A region that is not the home region: no role for the account-wide functions.
+OTHER_REGION = {"baseline_partition": "aws", "baseline_region": "us-west-1", "home": "us-east-1"}
+HOME_REGION_FUNCTIONS = ("key_rotation",)
 ACCOUNT = "123456789012"
 PREFIX = "secureinfra"
 KEY_ID = "11111111-2222-3333-4444-555555555555"
 
 
-def _facts(partition: str, region: str) -> dict[str, Any]:
+def _facts(partition: str, region: str, home: str) -> dict[str, Any]:
     """The facts preflight, encryption, storage and table would set."""
     bucket = f"{PREFIX}-data-{ACCOUNT}-{region}"
     return {
         "baseline_prefix": PREFIX,
         "baseline_region": region,
-        "baseline_home_region": "us-east-1",
+        "baseline_home_region": home,
         "baseline_partition": partition,
         "baseline_account_id": ACCOUNT,
         "baseline_project": "secure-infrastructure",
@@ -107,9 +119,16 @@ def _facts(partition: str, region: str) -> dict[str, Any]:
 @pytest.fixture(scope="module", params=sorted(CONTEXTS))
 def rendered(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """Run roles/iam/tasks/policies.yml in a throwaway playbook; return what it computed."""
-    ctx = CONTEXTS[request.param]
-    facts = _facts(ctx["baseline_partition"], ctx["baseline_region"])
-    work = tmp_path_factory.mktemp(f"iam-{request.param}")
+    return _render(CONTEXTS[request.param], tmp_path_factory.mktemp(f"iam-{request.param}"))
+
+
+@pytest.fixture(scope="module")
+def rendered_other_region(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    return _render(OTHER_REGION, tmp_path_factory.mktemp("iam-other-region"))
+
+
+def _render(ctx: dict[str, str], work: Path) -> dict[str, Any]:
+    facts = _facts(ctx["baseline_partition"], ctx["baseline_region"], ctx["home"])
     out = work / "out.json"
     playbook = [
         {
@@ -233,6 +252,7 @@ def test_documented_actions_are_found() -> None:
     # Guards the docstring parsing above (an empty set would make the equality test weaker).
     assert documented_actions("processor") == {
         "s3:GetObject",
+        "s3:ListBucket",
         "s3:PutObject",
         "dynamodb:BatchWriteItem",
         "dynamodb:PutItem",
@@ -262,13 +282,47 @@ def test_runtime_grants_are_the_functions_own(rendered: dict[str, Any], function
     }
     for action in ("kms:GenerateDataKey", "kms:Decrypt"):
         assert grants(policy, action) == {facts["encryption_key_arn"]}
-    (kms,) = [s for s in statements(policy) if "kms:Decrypt" in as_list(s["Action"])]
+    (kms,) = [s for s in statements(policy) if s["Sid"] == "UseBaselineKeyThroughQueueAndTopic"]
+    assert sorted(kms["Action"]) == ["kms:Decrypt", "kms:GenerateDataKey"]
     services = {"sqs", "sns"} if function == "key_rotation" else {"sqs"}
     assert kms["Condition"] == {
         "StringEquals": {"kms:ViaService": sorted(f"{s}.{region}.amazonaws.com" for s in services)}
     }
     for action in ("xray:PutTraceSegments", "xray:PutTelemetryRecords"):
         assert grants(policy, action) == {"*"}
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_table_users_get_the_key_through_dynamodb_only(rendered: dict[str, Any], function: str) -> None:
+    """DynamoDB decrypts the table key with the caller's permissions (kms:Decrypt, reads and
+    writes alike); GenerateDataKey is DynamoDB's own (its grant). AWS's condition: ViaService +
+    CallerAccount. Only the functions that call DynamoDB get it."""
+    facts, policy = rendered["facts"], rendered["policies"][function]
+    found = [s for s in statements(policy) if s["Sid"] == "UseBaselineKeyThroughDynamoDB"]
+    if not any(a.startswith("dynamodb:") for a in actions(policy)):
+        assert found == []
+        return
+    assert found == [
+        {
+            "Sid": "UseBaselineKeyThroughDynamoDB",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": [facts["encryption_key_arn"]],
+            "Condition": {
+                "StringEquals": {
+                    "kms:CallerAccount": ACCOUNT,
+                    "kms:ViaService": f"dynamodb.{facts['baseline_region']}.amazonaws.com",
+                }
+            },
+        }
+    ]
+
+
+def test_the_data_functions_use_the_table(rendered: dict[str, Any]) -> None:
+    # Guards the test above: it must not pass by finding no DynamoDB user.
+    for function in VPC_FUNCTIONS:
+        sids = [s["Sid"] for s in statements(rendered["policies"][function])]
+        assert "UseBaselineKeyThroughDynamoDB" in sids
 
 
 @pytest.mark.parametrize("function", FUNCTIONS)
@@ -281,13 +335,21 @@ def test_vpc_permissions_only_for_vpc_functions(rendered: dict[str, Any], functi
     facts = rendered["facts"]
     scope = f"arn:{facts['baseline_partition']}:ec2:{facts['baseline_region']}:{ACCOUNT}:"
     assert ec2 == VPC_ACTIONS
-    assert grants(policy, "ec2:DescribeNetworkInterfaces") == {"*"}
-    for action in VPC_ACTIONS - {"ec2:DescribeNetworkInterfaces"}:
-        assert grants(policy, action) == {
-            scope + "network-interface/*",
-            scope + "security-group/*",
-            scope + "subnet/*",
-        }
+    # Service Authorization Reference: the Describe actions have no resource types; Create takes
+    # the interface, subnet and security group; the others the interface only.
+    for action in ("ec2:DescribeNetworkInterfaces", "ec2:DescribeSubnets"):
+        assert grants(policy, action) == {"*"}
+    assert grants(policy, "ec2:CreateNetworkInterface") == {
+        scope + "network-interface/*",
+        scope + "security-group/*",
+        scope + "subnet/*",
+    }
+    for action in VPC_ACTIONS - {
+        "ec2:DescribeNetworkInterfaces",
+        "ec2:DescribeSubnets",
+        "ec2:CreateNetworkInterface",
+    }:
+        assert grants(policy, action) == {scope + "network-interface/*"}
 
 
 def test_processor_grants(rendered: dict[str, Any]) -> None:
@@ -295,6 +357,11 @@ def test_processor_grants(rendered: dict[str, Any]) -> None:
     bucket, table = facts["storage_data_bucket_arn"], facts["table_arns"]["data"]
     assert grants(policy, "s3:GetObject") == {f"{bucket}/incoming/*"}
     assert grants(policy, "s3:PutObject") == {f"{bucket}/quarantine/*"}
+    # ListBucket (so that a missing key answers 404) on the incoming prefix only.
+    (listing,) = [s for s in statements(policy) if "s3:ListBucket" in as_list(s["Action"])]
+    assert listing["Action"] == ["s3:ListBucket"]
+    assert listing["Resource"] == [bucket]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["incoming/*"]}}
     assert grants(policy, "dynamodb:PutItem") == {table}
     assert grants(policy, "dynamodb:BatchWriteItem") == {table}
 
@@ -329,6 +396,16 @@ def test_trust_policy(rendered: dict[str, Any]) -> None:
             }
         ],
     }
+
+
+def test_account_wide_functions_only_in_the_home_region(
+    rendered: dict[str, Any], rendered_other_region: dict[str, Any]
+) -> None:
+    assert set(rendered["policies"]) == set(rendered["role_names"]) == set(FUNCTIONS)
+    others = rendered_other_region
+    expected = set(FUNCTIONS) - set(HOME_REGION_FUNCTIONS)
+    assert set(others["policies"]) == set(others["role_names"]) == set(others["role_arns"]) == expected
+    assert others["role_names"] == {f: f"{PREFIX}-us-west-1-{f}" for f in expected}
 
 
 def test_role_names_are_the_ones_the_data_bucket_trusts(rendered: dict[str, Any]) -> None:

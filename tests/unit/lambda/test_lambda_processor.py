@@ -296,8 +296,85 @@ def test_unsupported_suffix_other_bucket_and_other_events_are_ignored(env: Env) 
     assert env.mod.handler({"Event": "s3:TestEvent"}, None)["objects"] == 0
 
 
-def test_missing_object_is_skipped(env: Env) -> None:
+def test_missing_object_is_skipped(env: Env, api_calls: Any) -> None:
+    with api_calls() as calls:
+        assert env.run("incoming/gone.jsonl")["objects"] == 0
+    assert calls == ["s3:GetObject"]  # 404 NoSuchKey: gone, nothing to list
+
+
+# --------------------------------------------------------------------------- missing vs denied
+# Without s3:ListBucket S3 answers GetObject of a missing key with 403 AccessDenied, not 404
+# (API_GetObject.html, "Permissions"). moto answers 404, so the 403 is injected here.
+
+
+def _deny_get_object(
+    env: Env, monkeypatch: pytest.MonkeyPatch, list_denied: bool = False
+) -> list[dict[str, Any]]:
+    """GetObject (and ListObjectsV2 when list_denied) answer 403 AccessDenied; returns the listings made."""
+    s3 = env.mod.client("s3")
+    listings: list[dict[str, Any]] = []
+    real_list = s3.list_objects_v2
+
+    def denied(operation: str) -> ClientError:
+        return ClientError({"Error": {"Code": "AccessDenied", "Message": "Access Denied"}}, operation)
+
+    def get_object(**kwargs: Any) -> Any:
+        raise denied("GetObject")
+
+    def list_objects_v2(**kwargs: Any) -> Any:
+        listings.append(kwargs)
+        if list_denied:
+            raise denied("ListObjectsV2")
+        return real_list(**kwargs)
+
+    monkeypatch.setattr(s3, "get_object", get_object)
+    monkeypatch.setattr(s3, "list_objects_v2", list_objects_v2)
+    return listings
+
+
+def test_denied_and_not_listed_is_gone(env: Env, monkeypatch: pytest.MonkeyPatch,
+                                       caplog: pytest.LogCaptureFixture) -> None:
+    env.put("incoming/gone.jsonl.bak", "x")  # a longer key under the same prefix is not the object
+    listings = _deny_get_object(env, monkeypatch)
     assert env.run("incoming/gone.jsonl")["objects"] == 0
+    assert listings == [{"Bucket": BUCKET, "Prefix": "incoming/gone.jsonl", "MaxKeys": 1}]
+    assert "object no longer exists" in caplog.text and "AccessDenied" in caplog.text
+
+
+def test_denied_but_listed_fails_and_names_the_permission(
+    env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    env.put("incoming/there.jsonl", jsonl({"id": "a", "timestamp": 1}))
+    listings = _deny_get_object(env, monkeypatch)
+    with pytest.raises(ClientError, match="GetObject") as raised:
+        env.run("incoming/there.jsonl")
+    assert raised.value.response["Error"]["Code"] == "AccessDenied"
+    assert len(listings) == 1
+    assert "the object exists" in caplog.text and "s3:GetObject" in caplog.text
+    assert env.items() == {}
+
+
+def test_denied_and_listing_denied_fails(
+    env: Env, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    listings = _deny_get_object(env, monkeypatch, list_denied=True)
+    with pytest.raises(ClientError, match="GetObject") as raised:
+        env.run("incoming/gone.jsonl")
+    assert raised.value.response["Error"]["Code"] == "AccessDenied"
+    assert isinstance(raised.value.__cause__, ClientError)  # the ListObjectsV2 denial
+    assert len(listings) == 1
+    assert "s3:ListBucket" in caplog.text
+
+
+def test_other_get_object_errors_are_not_taken_for_gone(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
+    s3 = env.mod.client("s3")
+
+    def get_object(**kwargs: Any) -> Any:
+        raise ClientError({"Error": {"Code": "SlowDown", "Message": "Reduce your request rate"}}, "GetObject")
+
+    monkeypatch.setattr(s3, "get_object", get_object)
+    with pytest.raises(ClientError, match="SlowDown"):
+        env.run("incoming/a.jsonl")
 
 
 # --------------------------------------------------------------------------- idempotency / batching
@@ -467,7 +544,8 @@ def test_parsing_memory_is_constant(env: Env, monkeypatch: pytest.MonkeyPatch) -
 
 def test_calls_only_documented_actions(env: Env, api_calls: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     documented = documented_actions(env.mod)
-    assert documented == {"s3:GetObject", "s3:PutObject", "dynamodb:BatchWriteItem", "dynamodb:PutItem"}
+    assert documented == {
+        "s3:GetObject", "s3:ListBucket", "s3:PutObject", "dynamodb:BatchWriteItem", "dynamodb:PutItem"}
     env.put("incoming/a.jsonl", jsonl({"id": "a", "timestamp": 1}, "bad"))
     env.put("incoming/b.jsonl", jsonl({"id": "b", "timestamp": 1}))
 
@@ -476,5 +554,11 @@ def test_calls_only_documented_actions(env: Env, api_calls: Any, monkeypatch: py
     _unprocessed_once(env.mod.client("dynamodb"), monkeypatch, times=None)
     with api_calls() as fallback_calls:
         env.run("incoming/b.jsonl")  # PutItem fallback
+    _deny_get_object(env, monkeypatch)
+    with api_calls() as denied_calls:
+        env.run("incoming/missing.jsonl")  # 403: listed to tell gone from denied
 
-    assert set(calls) | set(fallback_calls) == documented
+    # IAM action of each operation (ListObjectsV2 is authorized as s3:ListBucket).
+    actions = {"s3:ListObjectsV2": "s3:ListBucket"}
+    made = {actions.get(call, call) for call in [*calls, *fallback_calls, *denied_calls]}
+    assert made == documented
