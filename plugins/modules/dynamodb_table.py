@@ -93,6 +93,16 @@ options:
     description: Enable point-in-time recovery (continuous backups).
     default: true
     type: bool
+  pitr_retry_timeout:
+    description:
+      - For how many seconds C(UpdateContinuousBackups) is retried, with capped exponential
+        backoff and jitter, while DynamoDB answers C(ContinuousBackupsUnavailableException)
+        ("Backups are being enabled for the table ... Please retry later"), which it can do for a
+        while after a new table becomes C(ACTIVE)
+        (U(https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateContinuousBackups.html#API_UpdateContinuousBackups_Errors)).
+      - Any other error fails at once. C(0) does not retry.
+    default: 180
+    type: int
   deletion_protection:
     description: Enable deletion protection.
     default: true
@@ -240,6 +250,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_list_to_ansible_dict,
     compare_aws_tags,
 )
+from ansible_collections.secureinfra.baseline.plugins.module_utils.backoff import RetryPolicy, call_with_backoff
 
 View = dict[str, Any]
 
@@ -278,6 +289,8 @@ def validation_errors(params: dict[str, Any]) -> list[str]:
         errors.append("range_key_name must differ from hash_key_name")
     if params["wait_timeout"] < 1:
         errors.append("wait_timeout must be at least 1")
+    if params["pitr_retry_timeout"] < 0:
+        errors.append(f"pitr_retry_timeout must be 0 or more seconds, got {params['pitr_retry_timeout']}")
     return errors
 
 
@@ -478,15 +491,29 @@ def update_table(module: AnsibleAWSModule, client: Any, name: str, **changes: An
         module.fail_json_aws(e, msg=f"Failed to update DynamoDB table '{name}' ({', '.join(changes)})")
 
 
+def pitr_policy(timeout: int) -> RetryPolicy:
+    """Retry UpdateContinuousBackups on ContinuousBackupsUnavailableException only."""
+    return RetryPolicy(error_codes=("ContinuousBackupsUnavailableException",), timeout=float(timeout))
+
+
 def set_pitr(module: AnsibleAWSModule, client: Any, name: str, enabled: bool) -> None:
-    try:
-        client.update_continuous_backups(
+    timeout = module.params["pitr_retry_timeout"]
+
+    def update() -> Any:
+        return client.update_continuous_backups(
             aws_retry=True,
             TableName=name,
             PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": enabled},
         )
+
+    try:
+        call_with_backoff(update, pitr_policy(timeout), (ClientError,))
     except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to update point-in-time recovery of DynamoDB table '{name}'")
+        module.fail_json_aws(
+            e,
+            msg=f"Failed to update point-in-time recovery of DynamoDB table '{name}' "
+            f"(ContinuousBackupsUnavailableException is retried for pitr_retry_timeout={timeout} s)",
+        )
 
 
 def set_tags(
@@ -635,6 +662,7 @@ def main() -> None:
         sse_enabled=dict(type="bool", default=True),
         kms_key_arn=dict(type="str", no_log=False),
         point_in_time_recovery=dict(type="bool", default=True),
+        pitr_retry_timeout=dict(type="int", default=180),
         deletion_protection=dict(type="bool", default=True),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),

@@ -359,3 +359,67 @@ def test_create_requires_hash_key(ddb, run_module):
     result = run_module(mod, {"name": NAME}, expect_failure=True)
     assert "hash_key_name is required" in result["msg"]
     assert NAME not in _tables(ddb)
+
+
+# --- point-in-time recovery right after CreateTable ------------------------------------------
+
+UNAVAILABLE = "ContinuousBackupsUnavailableException"
+
+
+@pytest.fixture
+def pitr_unavailable(aws, monkeypatch):
+    """UpdateContinuousBackups answers `code` for the first `count[0]` calls; sleeps are recorded."""
+    from moto.dynamodb.exceptions import ERROR_TYPE_PREFIX, DynamodbException
+
+    state = {"left": 0, "code": UNAVAILABLE, "calls": 0}
+    original = DynamoHandler.update_continuous_backups
+
+    def update_continuous_backups(self: DynamoHandler) -> Any:
+        state["calls"] += 1
+        if state["left"] > 0:
+            state["left"] -= 1
+            raise DynamodbException(
+                ERROR_TYPE_PREFIX + state["code"],
+                message=f"Backups are being enabled for the table: {NAME}. Please retry later",
+            )
+        return original(self)
+
+    slept: list[float] = []
+    from ansible_collections.secureinfra.baseline.plugins.module_utils import backoff
+
+    monkeypatch.setattr(backoff.time, "sleep", slept.append)
+    state["slept"] = slept
+    with mock.patch.object(DynamoHandler, "update_continuous_backups", update_continuous_backups):
+        yield state
+
+
+def test_pitr_is_retried_while_backups_are_unavailable(ddb, run_module, pitr_unavailable):
+    pitr_unavailable["left"] = 3
+    result = run_module(mod, _args())
+    assert result["changed"] is True
+    assert _pitr(ddb) == "ENABLED"
+    assert pitr_unavailable["calls"] == 4
+    assert len(pitr_unavailable["slept"]) == 3
+
+
+def test_pitr_other_error_fails_at_once(ddb, run_module, pitr_unavailable):
+    pitr_unavailable["left"] = 1
+    pitr_unavailable["code"] = "TableNotFoundException"
+    result = run_module(mod, _args(), expect_failure=True)
+    assert "point-in-time recovery" in result["msg"]
+    assert pitr_unavailable["calls"] == 1
+    assert pitr_unavailable["slept"] == []
+
+
+def test_pitr_gives_up_after_its_budget(ddb, run_module, pitr_unavailable):
+    pitr_unavailable["left"] = 10_000
+    result = run_module(mod, _args(pitr_retry_timeout=0), expect_failure=True)
+    assert UNAVAILABLE in result["msg"]
+    assert "pitr_retry_timeout=0" in result["msg"]
+    assert pitr_unavailable["calls"] == 1
+
+
+def test_pitr_retry_timeout_must_not_be_negative(ddb, run_module):
+    result = run_module(mod, _args(pitr_retry_timeout=-5), expect_failure=True)
+    assert "pitr_retry_timeout must be 0 or more seconds, got -5" in result["msg"]
+    assert _tables(ddb) == []

@@ -1,0 +1,116 @@
+# Copyright: secureinfra.baseline contributors
+# Apache License 2.0 (see galaxy.yml)
+"""Action plugin secureinfra.baseline.retry_module (documentation: plugins/modules/retry_module.py).
+
+Runs one module with the given arguments and, while it fails with one of the listed AWS error
+codes (and message pattern), runs it again after a capped exponential backoff with jitter, up to
+a time budget. Any other outcome is returned at once.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ansible.plugins.action import ActionBase
+from ansible_collections.secureinfra.baseline.plugins.module_utils.backoff import (
+    RetryPolicy,
+    run_with_backoff,
+)
+
+# Connection options that module_defaults (group/secureinfra.baseline.aws) put on this task;
+# they are handed to the wrapped module unless its module_args set them.
+CONNECTION_OPTIONS = (
+    "access_key",
+    "secret_key",
+    "session_token",
+    "profile",
+    "region",
+    "endpoint_url",
+    "validate_certs",
+    "aws_ca_bundle",
+    "aws_config",
+    "debug_botocore_endpoint_logs",
+)
+
+ARGUMENT_SPEC: dict[str, Any] = {
+    "module": {"type": "str", "required": True},
+    "module_args": {"type": "dict", "default": {}},
+    "retry_error_codes": {"type": "list", "elements": "str", "required": True},
+    "retry_message_pattern": {"type": "str"},
+    "retry_timeout": {"type": "int", "default": 180},
+    "retry_initial_delay": {"type": "float", "default": 2.0},
+    "retry_max_delay": {"type": "float", "default": 30.0},
+    **{name: {"type": "raw"} for name in CONNECTION_OPTIONS},
+}
+
+
+def policy_from(args: dict[str, Any]) -> RetryPolicy:
+    return RetryPolicy(
+        error_codes=tuple(args["retry_error_codes"]),
+        message_pattern=args.get("retry_message_pattern"),
+        timeout=float(args["retry_timeout"]),
+        initial_delay=float(args["retry_initial_delay"]),
+        max_delay=float(args["retry_max_delay"]),
+    )
+
+
+def argument_errors(args: dict[str, Any]) -> list[str]:
+    errors = []
+    if args["retry_timeout"] < 0:
+        errors.append(f"retry_timeout must be 0 or more seconds, got {args['retry_timeout']}")
+    if args["retry_initial_delay"] <= 0 or args["retry_max_delay"] < args["retry_initial_delay"]:
+        errors.append(
+            "retry_initial_delay must be above 0 and retry_max_delay at least retry_initial_delay, "
+            f"got {args['retry_initial_delay']} and {args['retry_max_delay']}"
+        )
+    if not args["retry_error_codes"]:
+        errors.append("retry_error_codes must name at least one error code")
+    return errors
+
+
+def wrapped_args(args: dict[str, Any]) -> dict[str, Any]:
+    """The wrapped module's arguments: module_args, plus the connection defaults it lacks."""
+    merged = dict(args["module_args"] or {})
+    for name in CONNECTION_OPTIONS:
+        if args.get(name) is not None and name not in merged:
+            merged[name] = args[name]
+    return merged
+
+
+def error_of(result: dict[str, Any]) -> tuple[str | None, str | None] | None:
+    """None for a success; else (AWS error code, message) as amazon.aws's fail_json_aws reports."""
+    if not result.get("failed"):
+        return None
+    error = result.get("error") if isinstance(result.get("error"), dict) else {}
+    message = " ".join(str(part) for part in (error.get("message"), result.get("msg")) if part)
+    return error.get("code"), message
+
+
+def annotate(result: dict[str, Any], policy: RetryPolicy, log: Any) -> dict[str, Any]:
+    result["retries"] = {"attempts": log.attempts, "waited_seconds": round(log.waited, 1), "retried": log.retried}
+    if result.get("failed") and log.retried and policy.matches(*(error_of(result) or (None, None))):
+        result["msg"] = (
+            f"{result.get('msg', '')} (still {error_of(result)[0]} after {log.attempts} attempts over "
+            f"{round(log.waited)} s; retry_timeout is {int(policy.timeout)} s)"
+        )
+    return result
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+
+    def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
+        result = super().run(tmp, task_vars)
+        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        errors = argument_errors(args)
+        if errors:
+            return {**result, "failed": True, "msg": "; ".join(errors)}
+        policy = policy_from(args)
+        module_args = wrapped_args(args)
+
+        def call() -> dict[str, Any]:
+            return self._execute_module(module_name=args["module"], module_args=module_args, task_vars=task_vars)
+
+        outcome, log = run_with_backoff(call, error_of, policy, sleep=time.sleep, clock=time.monotonic)
+        return annotate({**result, **outcome}, policy, log)
