@@ -27,6 +27,11 @@ every object request in moto. Without a request context such a statement cannot 
 judged, so the emulator leaves conditional statements out (NEUTRAL); unconditional ones
 are still enforced. The tests evaluate the bucket policies with a policy evaluator instead.
 
+moto 5.2.5 has no Lambda GetAccountSettings; the emulator answers it (strict_aws.py).
+
+Strict mode (strict_aws.py, off unless SECUREINFRA_STRICT=1 or POST /secureinfra/strict) makes
+the emulator refuse, as AWS does, what moto accepts: see that module's table of rules.
+
 Real AWS and LocalStack implement these natively; nothing here runs against them.
 """
 
@@ -40,6 +45,11 @@ import xmltodict
 from moto.awslambda.models import LambdaFunction
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.s3.responses import S3Response
+
+if __package__:
+    from . import strict_aws
+else:  # run as a script from scripts/ (emulator.py serve)
+    import strict_aws
 
 NO_SUCH_CONFIGURATION = (
     '<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchConfiguration</Code>'
@@ -163,6 +173,7 @@ _PATCHES: list[tuple[Any, str, Any]] = [
     (LambdaFunction, "__init__", _lambda_init),
     (LambdaFunction, "update_configuration", _lambda_update),
     (LambdaFunction, "get_configuration", _lambda_configuration),
+    *strict_aws.PATCHES,
 ]
 
 
@@ -174,3 +185,4 @@ def install() -> None:
             patched = wrapper(current)
             patched._secureinfra = True
             setattr(owner, name, patched)
+    strict_aws.install_additions()

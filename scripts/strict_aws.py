@@ -1,0 +1,693 @@
+"""Strict mode for the embedded emulator: AWS rules that moto 5.2.5 does not enforce.
+
+moto accepts calls a real account refuses: it has no IAM propagation delay, no "backups are
+being enabled" window, no account concurrency quota, it ignores Object Ownership when ACLs are
+set, and it answers 404 to a caller who could not tell a missing key from a denied one. With
+strict mode on, the emulator refuses those calls as AWS does, in AWS's wire format for each
+protocol, so boto3 raises a ClientError with AWS's code and the playbooks meet on the emulator
+the errors they will meet on a real account. With strict mode off (the default) every patched
+call goes straight to moto, unchanged; only GetAccountSettings is always answered.
+
+Rules (each block: the calls refused, the AWS document under https://docs.aws.amazon.com/, the
+error answered, the tunable with its default; env = variable read when the emulator starts,
+setting = key of POST /secureinfra/strict):
+
+ 1  ACLs on a BucketOwnerEnforced bucket (the default for a bucket without ownership controls)
+    calls   PutBucketAcl, PutObjectAcl; PutObject / CopyObject / CreateMultipartUpload carrying an
+            ACL other than bucket owner full control
+    source  AmazonS3/latest/userguide/object-ownership-error-responses.html,
+            AmazonS3/latest/API/API_PutObject.html
+    error   400 AccessControlListNotSupported "The bucket does not allow ACLs"
+ 2  CreateBucket with an ACL that grants anyone but the owner, ownership BucketOwnerEnforced
+    source  AmazonS3/latest/API/API_CreateBucket.html
+    error   400 InvalidBucketAclWithObjectOwnership
+ 3  IAM propagation: Lambda CreateFunction / UpdateFunctionConfiguration naming a role created
+    less than N seconds ago
+    source  IAM/latest/UserGuide/troubleshoot_general.html (eventual consistency)
+    error   400 InvalidParameterValueException
+            "The role defined for the function cannot be assumed by Lambda."
+    knob    setting iam_propagation_seconds (4), env SECUREINFRA_STRICT_IAM_PROPAGATION_SECONDS
+ 4  Lambda execution role whose trust policy does not let lambda.amazonaws.com assume it
+    (refused forever; aws:SourceAccount / aws:SourceArn conditions are given the function's)
+    source  lambda/latest/dg/lambda-intro-execution-role.html
+    error   as rule 3
+ 5  CloudTrail CreateTrail / UpdateTrail whose CloudWatchLogsRoleArn is younger than N seconds,
+    or not assumable by cloudtrail.amazonaws.com (conditions given the trail's ARN and account)
+    source  IAM troubleshoot_general.html;
+            awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html
+    error   400 InvalidCloudWatchLogsRoleArnException
+            "Access denied. Verify in IAM that the role has adequate permissions."
+    knob    setting iam_propagation_seconds (shared with rule 3)
+ 6  CloudTrail CreateTrail / UpdateTrail naming a bucket whose policy does not allow
+    cloudtrail.amazonaws.com s3:GetBucketAcl and s3:PutObject on [prefix/]AWSLogs/<account>/*
+    source  awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html
+    error   400 InsufficientS3BucketPolicyException
+            "Incorrect S3 bucket policy is detected for bucket: <name>"
+ 7  DynamoDB UpdateContinuousBackups less than N seconds after CreateTable of that table
+    source  amazondynamodb/latest/APIReference/API_UpdateContinuousBackups.html
+    error   400 ContinuousBackupsUnavailableException
+            "Backups are being enabled for the table: <name>. Please retry later"
+    knob    setting pitr_unavailable_seconds (3), env SECUREINFRA_STRICT_PITR_SECONDS
+ 8  Lambda PutFunctionConcurrency leaving the account's unreserved concurrency below
+    min(100, account limit)
+    source  lambda/latest/dg/configuration-concurrency.html
+    error   400 InvalidParameterValueException "Specified ReservedConcurrentExecutions for function
+            decreases account's UnreservedConcurrentExecution below its minimum value of [100]."
+    knob    setting account_concurrency_limit (1000), env SECUREINFRA_ACCOUNT_CONCURRENCY
+ 9  GetObject / HeadObject of a missing key by an IAM role or user without s3:ListBucket
+    source  AmazonS3/latest/API/API_GetObject.html, AmazonS3/latest/API/API_HeadObject.html
+    error   403 AccessDenied (HEAD: 403, no body) instead of 404 NoSuchKey
+ -  Lambda GetAccountSettings: always answered, strict or not (moto 5.2.5 lacks it)
+    source  lambda/latest/api/API_GetAccountSettings.html
+    knob    account_concurrency_limit (ConcurrentExecutions; Unreserved = limit - reserved)
+
+Strict mode is on when the serving process has SECUREINFRA_STRICT=1 in its environment
+(`scripts/emulator.py start --strict`), or at runtime with `POST /secureinfra/strict` and a JSON
+object of the settings to change, e.g. {"enabled": true, "iam_propagation_seconds": 4,
+"pitr_unavailable_seconds": 3, "account_concurrency_limit": 10}; `GET /secureinfra/strict`
+returns the current settings. The clocks are moto's own creation times (the role's CreateDate,
+the table's CreationDateTime), so a moto reset (`POST /moto-api/reset`) clears them with the
+resources; the settings survive a reset.
+
+The caller of an S3 request is found from the request's access key: a key issued by moto's STS
+AssumeRole maps to the assumed role, a key of an IAM user to that user. Any other key (the
+default test credentials "testing", say) is the account root, which may list every bucket, so
+it keeps moto's 404. The ListBucket decision uses the project's policy evaluator
+(tests/support/policy_eval.py) on the identity policies (inline and attached) and the bucket
+policy, with s3:prefix set to the requested key (AWS does not document the prefix it
+evaluates; a ListBucket limited to a prefix then covers the keys under that prefix).
+A policy the evaluator cannot judge leaves moto's answer unchanged.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import os
+import sys
+import threading
+import xml.etree.ElementTree as ET
+from dataclasses import asdict, dataclass, fields
+from datetime import timedelta
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import unquote
+
+from moto.awslambda import urls as lambda_urls
+from moto.awslambda.exceptions import InvalidParameterValueException
+from moto.awslambda.responses import LambdaResponse
+from moto.cloudtrail.responses import CloudTrailResponse
+from moto.core.exceptions import JsonRESTError
+from moto.core.utils import utcnow
+from moto.dynamodb.responses import DynamoHandler
+from moto.iam.models import iam_backends
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
+from moto.s3.exceptions import MissingKey, S3ClientError
+from moto.s3.models import s3_backends
+from moto.s3.responses import S3Response
+from moto.sts.models import sts_backends
+
+CONTROL_PATH = "/secureinfra/strict"
+POLICY_EVAL_PATH = Path(__file__).resolve().parent.parent / "tests" / "support" / "policy_eval.py"
+PARTITION = "aws"
+
+ENV_ENABLED = "SECUREINFRA_STRICT"
+ENV_IAM_PROPAGATION = "SECUREINFRA_STRICT_IAM_PROPAGATION_SECONDS"
+ENV_PITR = "SECUREINFRA_STRICT_PITR_SECONDS"
+ENV_CONCURRENCY = "SECUREINFRA_ACCOUNT_CONCURRENCY"
+
+ROLE_CANNOT_BE_ASSUMED = "The role defined for the function cannot be assumed by Lambda."
+CLOUDWATCH_ROLE_DENIED = "Access denied. Verify in IAM that the role has adequate permissions."
+# https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html: code storage 75 GB,
+# deployment package 50 MB zipped (direct upload) and 250 MB unzipped.
+TOTAL_CODE_SIZE_LIMIT = 80_530_636_800
+CODE_SIZE_UNZIPPED_LIMIT = 262_144_000
+CODE_SIZE_ZIPPED_LIMIT = 52_428_800
+MINIMUM_UNRESERVED = 100
+
+
+@dataclass
+class StrictConfig:
+    enabled: bool = False
+    iam_propagation_seconds: float = 4.0
+    pitr_unavailable_seconds: float = 3.0
+    account_concurrency_limit: int = 1000
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | os._Environ[str] = os.environ) -> StrictConfig:
+        config = cls()
+        config.update(
+            {
+                key: environ[name]
+                for key, name in (
+                    ("enabled", ENV_ENABLED),
+                    ("iam_propagation_seconds", ENV_IAM_PROPAGATION),
+                    ("pitr_unavailable_seconds", ENV_PITR),
+                    ("account_concurrency_limit", ENV_CONCURRENCY),
+                )
+                if environ.get(name, "") != ""
+            }
+        )
+        return config
+
+    def update(self, changes: dict[str, Any]) -> None:
+        """Apply changes (values may be strings, as in the environment); ValueError on bad input."""
+        known = {f.name for f in fields(self)}
+        unknown = sorted(set(changes) - known)
+        if unknown:
+            raise ValueError(f"unknown strict setting(s) {unknown}; known: {sorted(known)}")
+        parsed = {name: _parse(name, value) for name, value in changes.items()}
+        for name, value in parsed.items():
+            setattr(self, name, value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def _parse(name: str, value: Any) -> Any:
+    if name == "enabled":
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(f"enabled={value!r}: expected a boolean (true/false, 1/0)")
+    try:
+        number = int(value) if name == "account_concurrency_limit" else float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}={value!r}: expected a number") from None
+    if isinstance(value, bool) or number < 0:
+        raise ValueError(f"{name}={value!r}: expected a number >= 0")
+    return number
+
+
+CONFIG = StrictConfig.from_env()
+_LOCK = threading.Lock()
+
+
+def strict() -> bool:
+    return CONFIG.enabled
+
+
+def _younger_than(created: Any, seconds: float) -> bool:
+    return created is not None and utcnow() - created < timedelta(seconds=seconds)
+
+
+# --- policy evaluation (the project's evaluator) -------------------------------------------------
+
+
+@functools.cache
+def _policy_eval() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("secureinfra_policy_eval", POLICY_EVAL_PATH)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def _decision(policy: Any, action: str, resource: str, principal: str | None, context: dict[str, str]) -> str:
+    """'Allow', 'Deny', 'Neutral', or 'Unsupported' for one policy document."""
+    evaluator = _policy_eval()
+    request = evaluator.Request(action=action, resource=resource, principal=principal, context=context)
+    try:
+        return evaluator.evaluate(policy, request).value
+    except (evaluator.Unsupported, KeyError, TypeError, ValueError) as exc:
+        print(f"strict_aws: policy not evaluated ({exc}); moto's answer stands", file=sys.stderr)
+        return "Unsupported"
+
+
+def _allowed(decisions: list[str]) -> bool | None:
+    """None when a policy could not be evaluated; else AWS's same-account combination."""
+    if "Unsupported" in decisions:
+        return None
+    return "Deny" not in decisions and "Allow" in decisions
+
+
+# --- IAM roles ------------------------------------------------------------------------------------
+
+
+def _role(arn: str) -> Any | None:
+    account = arn.split(":")[4] if arn.count(":") >= 5 else ""
+    if account not in iam_backends:
+        return None
+    for role in iam_backends[account][PARTITION].roles.values():
+        if role.arn == arn:
+            return role
+    return None
+
+
+def _trusts(role: Any, service: str, context: dict[str, str]) -> bool:
+    """Whether the role's trust policy lets the service assume it (unjudgeable: yes)."""
+    document = unquote(role.assume_role_policy_document or "{}")
+    decision = _decision(document, "sts:AssumeRole", role.arn, service, context)
+    return decision in ("Allow", "Unsupported")
+
+
+def _role_unusable(role_arn: str, service: str, context: dict[str, str]) -> bool:
+    # IAM is eventually consistent: "changes that I make are not always immediately visible ...
+    # we recommend that you verify that your changes have been propagated before production
+    # workflows depend on them" - https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html
+    role = _role(role_arn)
+    if role is None:
+        return False  # moto's own check answers for a missing role
+    if _younger_than(role.create_date, CONFIG.iam_propagation_seconds):
+        return True
+    return not _trusts(role, service, context)
+
+
+# --- Lambda ------------------------------------------------------------------------------------------
+
+
+def _function_arn(self: LambdaResponse, name: str) -> str:
+    if name.startswith("arn:"):
+        return name
+    return f"arn:aws:lambda:{self.region}:{self.current_account}:function:{name}"
+
+
+def _check_function_role(self: LambdaResponse, role_arn: str | None, function_name: str) -> None:
+    # The execution role must be assumable by lambda.amazonaws.com
+    # (https://docs.aws.amazon.com/lambda/latest/dg/lambda-intro-execution-role.html); until IAM has
+    # propagated a new role, CreateFunction answers this same error.
+    context = {"aws:SourceAccount": self.current_account, "aws:SourceArn": _function_arn(self, function_name)}
+    if role_arn and _role_unusable(role_arn, "lambda.amazonaws.com", context):
+        raise InvalidParameterValueException(ROLE_CANNOT_BE_ASSUMED)
+
+
+def _lambda_create(original: Any) -> Any:
+    def create_function(self: LambdaResponse) -> Any:
+        if strict():
+            body = self.json_body
+            _check_function_role(self, body.get("Role"), str(body.get("FunctionName", "")))
+        return original(self)
+
+    return create_function
+
+
+def _lambda_update_configuration(original: Any) -> Any:
+    def update_function_configuration(self: LambdaResponse) -> Any:
+        if strict():
+            name = unquote(self.path.rsplit("/", 2)[-2])
+            _check_function_role(self, self.json_body.get("Role"), name)
+        return original(self)
+
+    return update_function_configuration
+
+
+def _reserved_elsewhere(self: LambdaResponse, function_name: str) -> int:
+    return sum(
+        int(fn.reserved_concurrency)
+        for fn in self.backend.list_functions()
+        if fn.reserved_concurrency and fn.function_name != function_name
+    )
+
+
+def _lambda_put_concurrency(original: Any) -> Any:
+    def put_function_concurrency(self: LambdaResponse) -> Any:
+        if strict():
+            name = unquote(self.path.rsplit("/", 2)[-2]).split(":")[-1]
+            fn = self.backend.get_function(name)
+            wanted = int(self._get_param("ReservedConcurrentExecutions", 0) or 0)
+            limit = CONFIG.account_concurrency_limit
+            minimum = min(MINIMUM_UNRESERVED, limit)
+            # "You can reserve up to the Unreserved account concurrency value that is shown, minus
+            # 100 for functions that don't have reserved concurrency"
+            # - https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
+            # (the message AWS answers names the minimum: [100], or the whole limit when smaller).
+            if limit - _reserved_elsewhere(self, fn.function_name) - wanted < minimum:
+                raise InvalidParameterValueException(
+                    "Specified ReservedConcurrentExecutions for function decreases account's "
+                    f"UnreservedConcurrentExecution below its minimum value of [{minimum}]."
+                )
+        return original(self)
+
+    return put_function_concurrency
+
+
+def get_account_settings(self: LambdaResponse) -> Any:
+    """GetAccountSettings (https://docs.aws.amazon.com/lambda/latest/api/API_GetAccountSettings.html)."""
+    functions = list(self.backend.list_functions())
+    limit = CONFIG.account_concurrency_limit
+    settings = {
+        "AccountLimit": {
+            "TotalCodeSize": TOTAL_CODE_SIZE_LIMIT,
+            "CodeSizeUnzipped": CODE_SIZE_UNZIPPED_LIMIT,
+            "CodeSizeZipped": CODE_SIZE_ZIPPED_LIMIT,
+            "ConcurrentExecutions": limit,
+            "UnreservedConcurrentExecutions": limit - _reserved_elsewhere(self, ""),
+        },
+        "AccountUsage": {
+            "TotalCodeSize": sum(int(fn.code_size or 0) for fn in functions),
+            "FunctionCount": len(functions),
+        },
+    }
+    return 200, {"content-type": "application/json"}, json.dumps(settings)
+
+
+ACCOUNT_SETTINGS_PATH = r"{0}/(?P<api_version>[^/]+)/account-settings/?$"
+
+
+# --- CloudTrail --------------------------------------------------------------------------------------
+
+
+def _trail_arn(self: CloudTrailResponse, name: str) -> str:
+    if name.startswith("arn:"):
+        return name
+    return f"arn:aws:cloudtrail:{self.region}:{self.current_account}:trail/{name}"
+
+
+def _check_trail(self: CloudTrailResponse) -> None:
+    name = str(self._get_param("Name") or "")
+    trail_arn = _trail_arn(self, name)
+    context = {"aws:SourceAccount": self.current_account, "aws:SourceArn": trail_arn}
+    role_arn = self._get_param("CloudWatchLogsRoleArn")
+    # CloudTrail assumes this role to deliver to CloudWatch Logs
+    # (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html);
+    # a role IAM has not propagated yet is refused like one it may not assume.
+    if role_arn and _role_unusable(role_arn, "cloudtrail.amazonaws.com", context):
+        raise JsonRESTError("InvalidCloudWatchLogsRoleArnException", CLOUDWATCH_ROLE_DENIED)
+    bucket_name = self._get_param("S3BucketName")
+    prefix = self._get_param("S3KeyPrefix")
+    if bucket_name and not _bucket_admits_cloudtrail(self, bucket_name, prefix, context):
+        raise JsonRESTError(
+            "InsufficientS3BucketPolicyException",
+            f"Incorrect S3 bucket policy is detected for bucket: {bucket_name}",
+        )
+
+
+def _bucket_admits_cloudtrail(
+    self: CloudTrailResponse, bucket_name: str, prefix: str | None, context: dict[str, str]
+) -> bool:
+    # The bucket policy must allow cloudtrail.amazonaws.com s3:GetBucketAcl on the bucket and
+    # s3:PutObject on <bucket>/[prefix/]AWSLogs/<account>/* (acl bucket-owner-full-control)
+    # - https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html
+    try:
+        bucket = s3_backends[self.current_account][PARTITION].get_bucket(bucket_name)
+    except S3ClientError:
+        return True  # moto answers S3BucketDoesNotExistException itself
+    if not bucket.policy:
+        return False
+    policy = bucket.policy.decode() if isinstance(bucket.policy, bytes) else bucket.policy
+    folder = f"{prefix.strip('/')}/" if prefix else ""
+    key = f"{folder}AWSLogs/{self.current_account}/CloudTrail/{self.region}/probe.json.gz"
+    context = {**context, "s3:x-amz-acl": "bucket-owner-full-control", "aws:SecureTransport": "true"}
+    checks = (
+        ("s3:GetBucketAcl", f"arn:aws:s3:::{bucket_name}"),
+        ("s3:PutObject", f"arn:aws:s3:::{bucket_name}/{key}"),
+    )
+    for action, resource in checks:
+        if _allowed([_decision(policy, action, resource, "cloudtrail.amazonaws.com", context)]) is False:
+            return False
+    return True
+
+
+def _trail_call(original: Any) -> Any:
+    def call(self: CloudTrailResponse) -> Any:
+        if strict():
+            _check_trail(self)
+        return original(self)
+
+    return call
+
+
+# --- DynamoDB ----------------------------------------------------------------------------------------
+
+
+def _dynamodb_continuous_backups(original: Any) -> Any:
+    def update_continuous_backups(self: DynamoHandler) -> Any:
+        if strict():
+            name = str(self.body.get("TableName", "")).split("table/")[-1]
+            table = self.dynamodb_backend.tables.get(name)
+            # "ContinuousBackupsUnavailableException: Backups have not yet been enabled for this
+            # table" - https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateContinuousBackups.html
+            # AWS answers it for a while after CreateTable.
+            if table is not None and _younger_than(table.created_at, CONFIG.pitr_unavailable_seconds):
+                raise JsonRESTError(
+                    "com.amazonaws.dynamodb.v20120810#ContinuousBackupsUnavailableException",
+                    f"Backups are being enabled for the table: {name}. Please retry later",
+                )
+        return original(self)
+
+    return update_continuous_backups
+
+
+# --- S3: ACLs on BucketOwnerEnforced buckets ---------------------------------------------------------
+
+ACL_NOT_SUPPORTED = ("AccessControlListNotSupported", "The bucket does not allow ACLs")
+BUCKET_ACL_WITH_OWNERSHIP = (
+    "InvalidBucketAclWithObjectOwnership",
+    "Bucket cannot have ACLs set with ObjectOwnership's BucketOwnerEnforced setting",
+)
+OWNER_ONLY_CANNED = {
+    "object": {"bucket-owner-full-control"},
+    "bucket": {"private", "bucket-owner-full-control"},
+}
+
+
+def s3_error(status: int, code: str, message: str) -> tuple[int, dict[str, str], bytes]:
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f"<Error><Code>{code}</Code><Message>{message}</Message><RequestId>strict</RequestId></Error>"
+    )
+    return status, {"content-type": "application/xml"}, body.encode()
+
+
+def _enforced(bucket: Any) -> bool:
+    # Buckets without ownership controls are BucketOwnerEnforced: "By default, Object Ownership
+    # is set to the Bucket owner enforced setting and all ACLs are disabled"
+    # - https://docs.aws.amazon.com/AmazonS3/latest/userguide/about-object-ownership.html
+    return (bucket.ownership_rule or "BucketOwnerEnforced") == "BucketOwnerEnforced"
+
+
+def _header_acl_allowed(headers: Any, kind: str) -> bool:
+    """No ACL, or the canned ACL that gives the bucket owner full control (and nobody else)."""
+    if any(str(name).lower().startswith("x-amz-grant-") for name in headers.keys()):
+        return False
+    canned = headers.get("x-amz-acl")
+    return canned is None or canned in OWNER_ONLY_CANNED[kind]
+
+
+def _body_acl_allowed(body: bytes | str | None) -> bool:
+    """An AccessControlPolicy document is accepted when its only grant is the owner's FULL_CONTROL."""
+    if not body:
+        return True
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return True  # moto answers MalformedXML
+    owner = root.findtext("{*}Owner/{*}ID")
+    for grant in root.iter():
+        if not grant.tag.endswith("}Grant") and grant.tag != "Grant":
+            continue
+        grantee_id = grant.findtext("{*}Grantee/{*}ID") or grant.findtext("Grantee/ID")
+        permission = grant.findtext("{*}Permission") or grant.findtext("Permission")
+        if grantee_id != owner or permission != "FULL_CONTROL":
+            return False
+    return True
+
+
+def _bucket_or_none(self: S3Response, bucket_name: str) -> Any | None:
+    try:
+        return self.backend.get_bucket(bucket_name)
+    except S3ClientError:
+        return None
+
+
+def _bucket_put(original: Any) -> Any:
+    def bucket_put(self: S3Response, request: Any, bucket_name: str, querystring: dict[str, Any]) -> Any:
+        if strict():
+            refused = _bucket_put_refusal(self, request, bucket_name, querystring)
+            if refused:
+                return refused
+        return original(self, request, bucket_name, querystring)
+
+    return bucket_put
+
+
+def _bucket_put_refusal(
+    self: S3Response, request: Any, bucket_name: str, querystring: dict[str, Any]
+) -> tuple[int, dict[str, str], bytes] | None:
+    headers = request.headers
+    if "acl" in querystring:
+        # PutBucketAcl: "Requests to set ACLs or update ACLs fail with a 400 error and return the
+        # AccessControlListNotSupported error code"
+        # - https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-ownership-error-responses.html
+        bucket = _bucket_or_none(self, bucket_name)
+        if bucket is not None and _enforced(bucket):
+            acl_allowed = _header_acl_allowed(headers, "bucket") and _body_acl_allowed(self.body)
+            if not acl_allowed:
+                return s3_error(400, *ACL_NOT_SUPPORTED)
+        return None
+    if not querystring:
+        # CreateBucket: "If your CreateBucket request sets BucketOwnerEnforced for Amazon S3 Object
+        # Ownership and specifies a bucket ACL that provides access to an external AWS account, your
+        # request fails with a 400 error and returns the InvalidBucketAclWithObjectOwnership error
+        # code" - https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html
+        ownership = headers.get("x-amz-object-ownership") or "BucketOwnerEnforced"
+        if ownership == "BucketOwnerEnforced" and not _header_acl_allowed(headers, "bucket"):
+            return s3_error(400, *BUCKET_ACL_WITH_OWNERSHIP)
+    return None
+
+
+def _object_acl_refusal(self: S3Response, method: str, query: dict[str, Any], bucket_name: str) -> Any:
+    # "Buckets that use this setting only accept PUT requests that don't specify an ACL or PUT
+    # requests that specify bucket owner full control ACLs, such as the bucket-owner-full-control
+    # canned ACL or an equivalent form of this ACL expressed in the XML format. PUT requests that
+    # contain other ACLs ... fail and return a 400 error with the error code
+    # AccessControlListNotSupported" - https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObject.html
+    writes_acl = (method == "PUT" and "uploadId" not in query) or (method == "POST" and "uploads" in query)
+    if not writes_acl:
+        return None
+    bucket = _bucket_or_none(self, bucket_name)
+    if bucket is None or not _enforced(bucket):
+        return None
+    allowed = _header_acl_allowed(self.headers, "object")
+    if method == "PUT" and "acl" in query:
+        allowed = allowed and _body_acl_allowed(self.body)
+    return None if allowed else s3_error(400, *ACL_NOT_SUPPORTED)
+
+
+# --- S3: a missing key without s3:ListBucket -----------------------------------------------------------
+
+
+def _caller_policies(access_key_id: str) -> tuple[str, list[Any]] | None:
+    """(principal ARN, identity policy documents) of an assumed role or IAM user; None for root."""
+    for account in list(sts_backends.keys()):
+        assumed = sts_backends[account][PARTITION].get_assumed_role_from_access_key(access_key_id)
+        if assumed is not None:
+            role_name = assumed.role_arn.split("/")[-1]
+            iam = iam_backends[account][PARTITION]
+            try:
+                role = iam.get_role(role_name)
+            except Exception:  # noqa: BLE001 - moto raises its own NotFound types
+                return assumed.role_arn, []
+            documents = [unquote(doc) for doc in role.policies.values()]
+            documents += [_managed_document(policy) for policy in role.managed_policies.values()]
+            return role.arn, documents
+    for account in list(iam_backends.keys()):
+        iam = iam_backends[account][PARTITION]
+        user = iam.get_user_from_access_key_id(access_key_id)
+        if user is not None:
+            documents = [unquote(doc) for doc in user.policies.values()]
+            documents += [_managed_document(policy) for policy in user.managed_policies.values()]
+            return user.arn, documents
+    return None
+
+
+def _managed_document(policy: Any) -> str:
+    version = next(v for v in policy.versions if v.is_default)
+    return unquote(version.document)
+
+
+def may_list(self: S3Response, bucket_name: str, key_name: str) -> bool:
+    """Whether the request's caller holds s3:ListBucket on the bucket (root and unknown keys: yes)."""
+    caller = _caller_policies(self.get_access_key())
+    if caller is None:
+        return True
+    principal, documents = caller
+    resource = f"arn:aws:s3:::{bucket_name}"
+    context = {"s3:prefix": key_name, "aws:PrincipalArn": principal, "aws:SecureTransport": "true"}
+    decisions = [_decision(doc, "s3:ListBucket", resource, principal, context) for doc in documents]
+    bucket = _bucket_or_none(self, bucket_name)
+    if bucket is not None and bucket.policy:
+        policy = bucket.policy.decode() if isinstance(bucket.policy, bytes) else bucket.policy
+        decisions.append(_decision(policy, "s3:ListBucket", resource, principal, context))
+    allowed = _allowed(decisions)
+    return True if allowed is None else allowed
+
+
+def _key_response(original: Any) -> Any:
+    def key_response(self: S3Response, request: Any, full_url: str) -> Any:
+        if not strict():
+            return original(self, request, full_url)
+        query = self._get_querystring(request, full_url)
+        bucket_name = self.parse_bucket_name_from_url(request, full_url)
+        refused = _object_acl_refusal(self, request.method, query, bucket_name)
+        if refused:
+            return refused
+        reading = request.method in ("GET", "HEAD") and not set(query) & {"uploadId", "acl", "tagging"}
+        try:
+            response = original(self, request, full_url)
+        except MissingKey:
+            # "If you don't have the s3:ListBucket permission, Amazon S3 returns an HTTP status
+            # code 403 Access Denied error" - https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html
+            if reading and not may_list(self, bucket_name, self.parse_key_name()):
+                return s3_error(403, "AccessDenied", "Access Denied")
+            raise
+        if (
+            reading
+            and request.method == "HEAD"
+            and isinstance(response, tuple)
+            and response[0] == 404
+            and _bucket_or_none(self, bucket_name) is not None
+            and not may_list(self, bucket_name, self.parse_key_name())
+        ):
+            # https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html: 403 Forbidden
+            # without s3:ListBucket (a HEAD answer has no body).
+            return 403, {}, b""
+        return response
+
+    return key_response
+
+
+# --- runtime control: /secureinfra/strict -------------------------------------------------------------
+
+
+def _control_app(original: Any) -> Any:
+    def call(self: DomainDispatcherApplication, environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("PATH_INFO") != CONTROL_PATH:
+            return original(self, environ, start_response)
+        status, body = control(environ.get("REQUEST_METHOD", "GET"), _read_body(environ))
+        start_response(status, [("Content-Type", "application/json")])
+        return [json.dumps(body).encode()]
+
+    return call
+
+
+def _read_body(environ: dict[str, Any]) -> bytes:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    return environ["wsgi.input"].read(length) if length else b""
+
+
+def control(method: str, body: bytes) -> tuple[str, dict[str, Any]]:
+    """GET: the settings. POST: change them (JSON object), answer the new settings."""
+    if method == "GET":
+        return "200 OK", CONFIG.as_dict()
+    if method != "POST":
+        return "405 Method Not Allowed", {"error": "use GET or POST"}
+    try:
+        changes = json.loads(body or b"{}")
+        if not isinstance(changes, dict):
+            raise ValueError("expected a JSON object of settings")
+        with _LOCK:
+            candidate = StrictConfig(**CONFIG.as_dict())
+            candidate.update(changes)
+            CONFIG.update(candidate.as_dict())
+    except ValueError as exc:
+        return "400 Bad Request", {"error": str(exc), "settings": CONFIG.as_dict()}
+    print(f"strict_aws: settings now {CONFIG.as_dict()}", file=sys.stderr)
+    return "200 OK", CONFIG.as_dict()
+
+
+PATCHES: list[tuple[Any, str, Any]] = [
+    (LambdaResponse, "create_function", _lambda_create),
+    (LambdaResponse, "update_function_configuration", _lambda_update_configuration),
+    (LambdaResponse, "put_function_concurrency", _lambda_put_concurrency),
+    (CloudTrailResponse, "create_trail", _trail_call),
+    (CloudTrailResponse, "update_trail", _trail_call),
+    (DynamoHandler, "update_continuous_backups", _dynamodb_continuous_backups),
+    (S3Response, "_bucket_response_put", _bucket_put),
+    (S3Response, "_key_response", _key_response),
+    (DomainDispatcherApplication, "__call__", _control_app),
+]
+
+
+def install_additions() -> None:
+    """What moto lacks whether or not strict mode is on: Lambda GetAccountSettings."""
+    lambda_urls.url_paths.setdefault(ACCOUNT_SETTINGS_PATH, LambdaResponse.dispatch)
+    if not hasattr(LambdaResponse, "get_account_settings"):
+        LambdaResponse.get_account_settings = get_account_settings  # type: ignore[attr-defined]
