@@ -16,6 +16,19 @@ description:
     or C(DeleteFunctionConcurrency) when it differs.
   - A reservation of C(0) throttles every invocation of the function, which is a common way to
     switch a function off.
+  - Before a reservation grows, it reads the account's concurrency with C(GetAccountSettings).
+    AWS keeps a minimum of unreserved concurrency for the functions without a reservation - "You
+    can reserve up to the Unreserved account concurrency value that is shown, minus 100 for
+    functions that don't have reserved concurrency"
+    (U(https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html)); when the
+    account's limit (the C(ConcurrentExecutions) quota) is below 100, as on new accounts
+    (U(https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html)), the whole limit
+    must stay unreserved, and C(PutFunctionConcurrency) fails with "decreases account's
+    UnreservedConcurrentExecution below its minimum value". The minimum is therefore
+    C(min(100, ConcurrentExecutions)).
+  - A reservation that would leave less than that minimum unreserved (counting this function's
+    current reservation as returned to the pool) is skipped with a warning naming the quota and
+    the numbers, or fails with that message when O(strict=true). Check mode predicts the same.
 options:
   function_name:
     description: Name, ARN or partial ARN of the function (without a version or alias qualifier).
@@ -33,6 +46,13 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  strict:
+    description:
+      - C(false) skips a reservation the account's concurrency quota cannot hold, with a warning;
+        the function keeps its current reservation (or none) and uses the unreserved pool.
+      - C(true) fails instead, with the same message.
+    type: bool
+    default: false
 author:
   - secureinfra.baseline contributors
 extends_documentation_fragment:
@@ -69,6 +89,18 @@ reserved_concurrent_executions:
   returned: always
   type: int
   sample: 10
+reservation_skipped:
+  description: Whether the wanted reservation was skipped because the account's quota cannot hold it.
+  returned: always
+  type: bool
+  sample: false
+account_concurrency:
+  description:
+    - The account's concurrency as C(GetAccountSettings) reported it, and AWS's minimum unreserved.
+    - Only when the reservation grows (otherwise the account settings are not read).
+  returned: when read
+  type: dict
+  sample: {"concurrent_executions": 1000, "unreserved_concurrent_executions": 989, "minimum_unreserved": 100}
 """
 
 import contextlib
@@ -105,6 +137,45 @@ def current_reservation(module: AnsibleAWSModule, client: Any, name: str) -> int
     return None if value is None else int(value)
 
 
+# "You can reserve up to the Unreserved account concurrency value that is shown, minus 100"
+# (https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html); below a limit of
+# 100 (new accounts) the whole limit stays unreserved.
+MINIMUM_UNRESERVED = 100
+QUOTA_HINT = "Lambda quota 'Concurrent executions' (ConcurrentExecutions, Service Quotas code L-B99A9384)"
+
+
+def account_concurrency(module: AnsibleAWSModule, client: Any) -> dict[str, int]:
+    try:
+        limit = client.get_account_settings(aws_retry=True)["AccountLimit"]
+    except (BotoCoreError, ClientError) as e:
+        module.fail_json_aws(e, msg="Failed to read the account's Lambda concurrency (GetAccountSettings)")
+    total = int(limit["ConcurrentExecutions"])
+    return {
+        "concurrent_executions": total,
+        "unreserved_concurrent_executions": int(limit["UnreservedConcurrentExecutions"]),
+        "minimum_unreserved": min(MINIMUM_UNRESERVED, total),
+    }
+
+
+def quota_problem(name: str, before: int | None, wanted: int, account: dict[str, int]) -> str | None:
+    """Why the account cannot hold the reservation, or None when it can."""
+    unreserved = account["unreserved_concurrent_executions"]
+    left = unreserved + (before or 0) - wanted
+    if left >= account["minimum_unreserved"]:
+        return None
+    current = f", {before} of them reserved by this function now" if before else ""
+    return (
+        f"Reserved concurrency {wanted} for Lambda function '{name}' does not fit the account: the "
+        f"{QUOTA_HINT} is {account['concurrent_executions']} in this region, {unreserved} unreserved{current}; "
+        f"reserving {wanted} would leave {left} unreserved, below AWS's minimum of {account['minimum_unreserved']} "
+        f"(min(100, ConcurrentExecutions)). Ask AWS for a higher quota or lower the reservation."
+    )
+
+
+def grows(before: int | None, wanted: int | None) -> bool:
+    return wanted is not None and wanted > (before or 0)
+
+
 def apply(module: AnsibleAWSModule, client: Any, name: str, wanted: int | None) -> None:
     try:
         if wanted is None:
@@ -123,6 +194,7 @@ def main() -> None:
             "function_name": {"type": "str", "required": True},
             "reserved_concurrent_executions": {"type": "int"},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "strict": {"type": "bool", "default": False},
         },
         required_if=[("state", "present", ["reserved_concurrent_executions"])],
         supports_check_mode=True,
@@ -134,14 +206,20 @@ def main() -> None:
     wanted = module.params["reserved_concurrent_executions"] if module.params["state"] == "present" else None
     client = module.client("lambda", retry_decorator=AWSRetry.jittered_backoff())
     before = current_reservation(module, client, name)
+    result: dict[str, Any] = {"function_name": name, "reservation_skipped": False}
+    if before != wanted and grows(before, wanted):
+        result["account_concurrency"] = account_concurrency(module, client)
+        problem = quota_problem(name, before, wanted, result["account_concurrency"])
+        if problem and module.params["strict"]:
+            module.fail_json(msg=problem, **result)
+        if problem:
+            module.warn(f"{problem} Skipped (strict reservations are off); the function keeps {before}.")
+            result["reservation_skipped"] = True
+            wanted = before
     changed = before != wanted
     if changed and not module.check_mode:
         apply(module, client, name, wanted)
-    result: dict[str, Any] = {
-        "changed": changed,
-        "function_name": name,
-        "reserved_concurrent_executions": wanted,
-    }
+    result.update(changed=changed, reserved_concurrent_executions=wanted)
     if module._diff:
         result["diff"] = {
             "before": {"reserved_concurrent_executions": before},

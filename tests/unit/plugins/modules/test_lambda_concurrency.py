@@ -6,6 +6,8 @@ import io
 import json
 import zipfile
 
+from unittest import mock
+
 import boto3
 import pytest
 from ansible_collections.secureinfra.baseline.plugins.modules import lambda_concurrency as mod
@@ -39,6 +41,36 @@ def lam(aws):
         Code={"ZipFile": _zip()},
     )
     return client
+
+
+@pytest.fixture(autouse=True)
+def account(aws):
+    """GetAccountSettings as AWS answers it (moto 5.2 does not implement it): the limit is
+    account["limit"]; Unreserved = limit - every function's reservation. Calls are counted."""
+    from botocore.client import BaseClient
+
+    state = {"limit": 1000, "reads": 0}
+    original = BaseClient._make_api_call
+
+    def make_api_call(client, operation, params):
+        if operation != "GetAccountSettings":
+            return original(client, operation, params)
+        state["reads"] += 1
+        names = [f["FunctionName"] for f in original(client, "ListFunctions", {})["Functions"]]
+        reserved = sum(
+            original(client, "GetFunctionConcurrency", {"FunctionName": n}).get("ReservedConcurrentExecutions") or 0
+            for n in names
+        )
+        return {
+            "AccountLimit": {
+                "ConcurrentExecutions": state["limit"],
+                "UnreservedConcurrentExecutions": state["limit"] - reserved,
+            },
+            "AccountUsage": {"FunctionCount": len(names)},
+        }
+
+    with mock.patch.object(BaseClient, "_make_api_call", make_api_call):
+        yield state
 
 
 def _reserved(lam, name=FUNCTION):
@@ -119,9 +151,11 @@ def test_missing_function_fails_clearly(lam, run_module):
     assert "'nope' does not exist" in result["msg"]
 
 
-def test_api_rejection_is_reported(lam, run_module, monkeypatch):
-    # moto enforces the account quota only when this is set (AWS keeps 100 unreserved)
+def test_api_rejection_is_reported(lam, run_module, monkeypatch, account):
+    # moto enforces the account quota only when this is set (AWS keeps 100 unreserved); the
+    # account settings claim more, so our own check lets the call through to AWS's refusal
     monkeypatch.setenv("MOTO_LAMBDA_CONCURRENCY_QUOTA", "1000")
+    account["limit"] = 5000
     result = run_module(
         mod, {"function_name": FUNCTION, "reserved_concurrent_executions": 950}, expect_failure=True
     )
@@ -143,3 +177,80 @@ def test_bad_input(lam, run_module, args, message):
     result = run_module(mod, {"function_name": FUNCTION, **args}, expect_failure=True)
     assert message in result["msg"]
     assert _reserved(lam) is None
+
+
+# --- the account's concurrency quota (GetAccountSettings) -------------------------------------
+
+
+def _other_function(lam, name="other-fn"):
+    role = lam.get_function(FunctionName=FUNCTION)["Configuration"]["Role"]
+    lam.create_function(
+        FunctionName=name, Runtime="python3.12", Role=role, Handler="handler.handler", Code={"ZipFile": _zip()}
+    )
+    return name
+
+
+def test_new_account_quota_of_10_skips_with_a_warning(lam, run_module, account):
+    account["limit"] = 10
+    args = {"function_name": FUNCTION, "reserved_concurrent_executions": 1}
+    predicted = run_module(mod, args, check_mode=True)
+    result = run_module(mod, args)
+    for outcome in (predicted, result):
+        assert outcome["changed"] is False
+        assert outcome["reservation_skipped"] is True
+        assert outcome["reserved_concurrent_executions"] is None
+        (warning,) = outcome["warnings"]
+        assert "ConcurrentExecutions" in warning
+        assert "is 10 in this region, 10 unreserved" in warning
+        assert "would leave 9 unreserved, below AWS's minimum of 10" in warning
+    assert _reserved(lam) is None
+
+
+def test_strict_fails_with_the_same_message(lam, run_module, account):
+    account["limit"] = 10
+    args = {"function_name": FUNCTION, "reserved_concurrent_executions": 1, "strict": True}
+    for check_mode in (True, False):
+        result = run_module(mod, args, check_mode=check_mode, expect_failure=True)
+        assert "would leave 9 unreserved, below AWS's minimum of 10" in result["msg"]
+        assert "ConcurrentExecutions" in result["msg"]
+    assert _reserved(lam) is None
+
+
+def test_minimum_is_100_above_a_limit_of_100(lam, run_module, account):
+    account["limit"] = 150
+    assert run_module(mod, {"function_name": FUNCTION, "reserved_concurrent_executions": 50})["changed"] is True
+    result = run_module(mod, {"function_name": _other_function(lam), "reserved_concurrent_executions": 1})
+    assert result["reservation_skipped"] is True
+    assert "would leave 99 unreserved, below AWS's minimum of 100" in result["warnings"][0]
+    assert "Lambda function 'other-fn'" in result["warnings"][0]
+
+
+def test_own_reservation_counts_as_returned_to_the_pool(lam, run_module, account):
+    account["limit"] = 150
+    run_module(mod, {"function_name": FUNCTION, "reserved_concurrent_executions": 40})
+    # 110 unreserved now; 40 + 110 - 50 = 100 left: exactly the minimum, allowed
+    result = run_module(mod, {"function_name": FUNCTION, "reserved_concurrent_executions": 50})
+    assert result["changed"] is True and result["reservation_skipped"] is False
+    assert result["account_concurrency"] == {
+        "concurrent_executions": 150,
+        "unreserved_concurrent_executions": 110,
+        "minimum_unreserved": 100,
+    }
+    assert _reserved(lam) == 50
+    # 51 would leave 99: skipped, the current 50 is kept
+    result = run_module(mod, {"function_name": FUNCTION, "reserved_concurrent_executions": 51})
+    assert result["reservation_skipped"] is True
+    assert result["reserved_concurrent_executions"] == 50
+    assert "50 of them reserved by this function now" in result["warnings"][0]
+    assert _reserved(lam) == 50
+
+
+def test_lowering_or_removing_never_reads_the_account(lam, run_module, account):
+    account["limit"] = 1000
+    run_module(mod, {"function_name": FUNCTION, "reserved_concurrent_executions": 10})
+    reads = account["reads"]
+    account["limit"] = 10  # a lower quota now: lowering is still allowed
+    assert run_module(mod, {"function_name": FUNCTION, "reserved_concurrent_executions": 5})["changed"] is True
+    assert run_module(mod, {"function_name": FUNCTION, "reserved_concurrent_executions": 5})["changed"] is False
+    assert run_module(mod, {"function_name": FUNCTION, "state": "absent"})["changed"] is True
+    assert account["reads"] == reads
