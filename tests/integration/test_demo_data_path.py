@@ -1,4 +1,5 @@
-"""The demo's data path: the deployed functions' code and configuration, against the emulator."""
+"""The demo's data path: the deployed functions' code and configuration, under their roles,
+against the emulator; and the demo's command line (exit status, per-region count)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,10 @@ def test_sample_object_flows_through_processor_and_analytics(
     monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    result = demo_data_path.run_region(region, "secureinfra", ACCOUNT)
+    runner = demo_data_path.Runner(endpoint)
+    result = demo_data_path.run_region(region, "secureinfra", ACCOUNT, runner)
+    assert runner.authorizer.denied == []
+    assert runner.authorizer.calls[region] >= 4  # GetObject, BatchWriteItem, PutObject, Scan, ...
 
     assert result["counts"] == {"objects": 1, "records": 14, "written": 12, "rejected": 2}
     items = aws("dynamodb", region).scan(TableName="secureinfra-data")["Items"]
@@ -36,3 +40,14 @@ def test_sample_object_flows_through_processor_and_analytics(
     assert report["item_count"] == 12
     assert report["value"]["sum"] == 99
     assert result["analytics"]["report_key"].startswith("reports/")
+
+
+def test_demo_prints_calls_authorized_per_region(converged, endpoint, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    assert demo_data_path.main([]) == 0
+    lines = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    counts = [line for line in lines if " calls authorized " in line]
+    assert [line.split(":")[0] for line in counts] == list(REGIONS)
+    assert all(int(line.split()[1]) > 0 for line in counts)
