@@ -88,6 +88,11 @@ class Recorder:
         text = self._call("download-recording", method="GET")
         return [classify(json.loads(line)) for line in text.splitlines() if line.strip()]
 
+    def entries(self) -> list[dict[str, Any]]:
+        """The raw requests of the last recording (method, url, headers, body), unclassified."""
+        text = self._call("download-recording", method="GET")
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
 
 def mutating(calls: list[Call]) -> list[str]:
     return [str(c) for c in calls if not c.read_only]

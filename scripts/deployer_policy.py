@@ -1,0 +1,840 @@
+#!/usr/bin/env python3
+"""Generate files/iam/deployer-policy.json: the IAM policy a deployer needs for site.yml.
+
+    deployer_policy.py generate [--port 4660] [--output files/iam/deployer-policy.json]
+    deployer_policy.py render --prefix myco [--partition aws] [--account 123456789012]
+    deployer_policy.py actions RECORDING.jsonl     (print the IAM actions of a moto recording)
+
+`generate` starts a private moto server with its request recorder (scripts/emulator.py) and
+records every request of: site.yml in check mode on a fresh account, a converge of both
+regions, a rerun, site.yml in check mode on the converged account and the drift report
+(scripts/drift_report.py). Each request is mapped to the IAM actions it needs:
+
+- JSON and query protocols name their operation (X-Amz-Target, Action); REST calls (S3,
+  Lambda) are matched on method + path + query against botocore's service model (the
+  `requestUri` of every operation), so `PUT /bucket?logging` is PutBucketLogging;
+- an operation becomes `<iam prefix>:<operation>`, except where the Service Authorization
+  Reference names it otherwise (S3_ACTIONS: HeadBucket is s3:ListBucket, PutBucketEncryption
+  is s3:PutEncryptionConfiguration, ...; SERVICE_PREFIX: CloudWatch signs as `monitoring`);
+- EXTRA_ACTIONS adds the actions an operation needs besides its own (iam:PassRole for a
+  function's role, kms:CreateGrant/DescribeKey for a table under our key, tag-on-create ...),
+  each with the document that says so; NO_PERMISSION drops calls that need none.
+
+Each action is scoped to the project's resource names when the Service Authorization
+Reference gives it a resource type (RESOURCE_PATTERNS); actions without one get "*". The
+reference data is parliament's copy of the Service Authorization Reference
+(parliament/iam_definition.json, installed with the dev requirements).
+
+The file is written sorted and indented, so a regeneration that finds nothing new is a no-op.
+Placeholders: the shipped file is rendered for prefix `secureinfra`, partition `aws` and any
+account (`*` in the account field of every ARN). `render` writes a copy for another prefix,
+partition or a pinned account id.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import contextlib
+import functools
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import urllib.request
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlparse
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+POLICY_PATH = REPO_ROOT / "files" / "iam" / "deployer-policy.json"
+DEFAULT_PREFIX = "secureinfra"
+DEFAULT_PARTITION = "aws"
+ANY_ACCOUNT = "*"
+SAR_URL = "https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html"
+
+# Signing name (credential scope) -> IAM service prefix, where they differ.
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
+SERVICE_PREFIX = {"monitoring": "cloudwatch"}
+
+# S3 API operation -> IAM action, where the names differ. Source: the Service Authorization
+# Reference for S3 ("Actions defined by Amazon S3", column "Actions" vs the API operations)
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html and
+# "Required permissions for Amazon S3 API operations"
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
+S3_ACTIONS = {
+    "HeadBucket": "ListBucket",
+    "ListObjects": "ListBucket",
+    "ListObjectsV2": "ListBucket",
+    "ListObjectVersions": "ListBucketVersions",
+    "ListBuckets": "ListAllMyBuckets",
+    "HeadObject": "GetObject",
+    "GetBucketEncryption": "GetEncryptionConfiguration",
+    "PutBucketEncryption": "PutEncryptionConfiguration",
+    "DeleteBucketEncryption": "PutEncryptionConfiguration",
+    "GetBucketLifecycle": "GetLifecycleConfiguration",
+    "GetBucketLifecycleConfiguration": "GetLifecycleConfiguration",
+    "PutBucketLifecycle": "PutLifecycleConfiguration",
+    "PutBucketLifecycleConfiguration": "PutLifecycleConfiguration",
+    "DeleteBucketLifecycle": "PutLifecycleConfiguration",
+    "GetBucketAccelerateConfiguration": "GetAccelerateConfiguration",
+    "PutBucketAccelerateConfiguration": "PutAccelerateConfiguration",
+    "GetBucketInventoryConfiguration": "GetInventoryConfiguration",
+    "ListBucketInventoryConfigurations": "GetInventoryConfiguration",
+    "PutBucketInventoryConfiguration": "PutInventoryConfiguration",
+    "GetBucketMetricsConfiguration": "GetMetricsConfiguration",
+    "ListBucketMetricsConfigurations": "GetMetricsConfiguration",
+    "PutBucketMetricsConfiguration": "PutMetricsConfiguration",
+    "DeleteBucketMetricsConfiguration": "PutMetricsConfiguration",
+    "GetBucketAnalyticsConfiguration": "GetAnalyticsConfiguration",
+    "ListBucketAnalyticsConfigurations": "GetAnalyticsConfiguration",
+    "GetBucketIntelligentTieringConfiguration": "GetIntelligentTieringConfiguration",
+    "ListBucketIntelligentTieringConfigurations": "GetIntelligentTieringConfiguration",
+    "GetObjectLockConfiguration": "GetBucketObjectLockConfiguration",
+    "PutObjectLockConfiguration": "PutBucketObjectLockConfiguration",
+    "GetPublicAccessBlock": "GetBucketPublicAccessBlock",
+    "PutPublicAccessBlock": "PutBucketPublicAccessBlock",
+    "DeletePublicAccessBlock": "PutBucketPublicAccessBlock",
+    "GetBucketCors": "GetBucketCORS",
+    "PutBucketCors": "PutBucketCORS",
+    "DeleteBucketCors": "PutBucketCORS",
+    "DeleteBucketTagging": "PutBucketTagging",
+    "DeleteBucketWebsite": "DeleteBucketWebsite",
+    "GetBucketNotificationConfiguration": "GetBucketNotification",
+    "PutBucketNotificationConfiguration": "PutBucketNotification",
+    "GetBucketReplication": "GetReplicationConfiguration",
+    "PutBucketReplication": "PutReplicationConfiguration",
+    "DeleteBucketReplication": "PutReplicationConfiguration",
+    "DeleteBucketOwnershipControls": "PutBucketOwnershipControls",
+    "ListMultipartUploads": "ListBucketMultipartUploads",
+    "ListParts": "ListMultipartUploadParts",
+    "CreateMultipartUpload": "PutObject",
+    "UploadPart": "PutObject",
+    "CompleteMultipartUpload": "PutObject",
+    "CopyObject": "PutObject",
+}
+
+# Lambda API operation -> IAM action, where the names differ (the API version suffixes of
+# botocore's older operation names). https://docs.aws.amazon.com/service-authorization/latest/reference/list_awslambda.html
+LAMBDA_ACTIONS = {"ListTags": "ListTags"}
+
+# API calls that need no permission at all.
+NO_PERMISSION = {
+    # "No permissions are required to perform this operation."
+    # https://docs.aws.amazon.com/STS/latest/APIReference/API_GetCallerIdentity.html
+    "sts:GetCallerIdentity",
+}
+
+_LAMBDA_PERMS = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-api-permissions-ref.html"
+_LAMBDA_VPC = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-vpc.html"
+_CT_SAR = "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awscloudtrail.html"
+_DDB_KMS = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/encryption.usagenotes.html"
+_KMS_SAR = (
+    "https://docs.aws.amazon.com/service-authorization/latest/reference/list_awskeymanagementservice.html"
+)
+_EC2_TAGS = "https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/supported-iam-actions-tagging.html"
+_IAM_TAGS = "https://docs.aws.amazon.com/IAM/latest/UserGuide/id_tags_roles.html"
+_SNS_TAGS = "https://docs.aws.amazon.com/sns/latest/dg/sns-tags-configuring.html"
+_SQS_TAGS = "https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-queue-tags.html"
+_CW_ALARM = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html"
+_LOGS_TAGS = "https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_CreateLogGroup.html"
+_EVENTS_TAGS = "https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutRule.html"
+_DDB_TAGS = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Tagging.Operations.html"
+_LAMBDA_TAGS = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-tags.html"
+_EVENTS_ROLE = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html"
+
+
+@dataclass(frozen=True)
+class Extra:
+    """Actions an API call needs besides its own, when its request carries `when` (or always)."""
+
+    api_action: str
+    actions: tuple[str, ...]
+    source: str
+    when: str = ""  # a request parameter name (any depth); "" = always
+
+
+# The documented table of extra actions. `when` is matched against the parameter names of the
+# recorded request, so an extra is added only when the call really uses the feature.
+EXTRA_ACTIONS: tuple[Extra, ...] = (
+    # "iam:PassRole ... on the IAM role that the user specifies as the execution role".
+    Extra("lambda:CreateFunction", ("iam:PassRole",), _LAMBDA_PERMS),
+    Extra("lambda:UpdateFunctionConfiguration", ("iam:PassRole",), _LAMBDA_PERMS, "Role"),
+    # User permissions to configure a function's VPC access.
+    Extra(
+        "lambda:CreateFunction",
+        ("ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"),
+        _LAMBDA_VPC,
+        "VpcConfig",
+    ),
+    Extra(
+        "lambda:UpdateFunctionConfiguration",
+        ("ec2:DescribeSecurityGroups", "ec2:DescribeSubnets", "ec2:DescribeVpcs"),
+        _LAMBDA_VPC,
+        "VpcConfig",
+    ),
+    Extra("lambda:CreateFunction", ("lambda:TagResource",), _LAMBDA_TAGS, "Tags"),
+    # CreateTrail/UpdateTrail with CloudWatch Logs delivery pass the delivery role to
+    # CloudTrail; the reference lists iam:GetRole (and AddTags for tags) as dependent actions.
+    Extra("cloudtrail:CreateTrail", ("iam:PassRole", "iam:GetRole"), _CT_SAR, "CloudWatchLogsRoleArn"),
+    Extra("cloudtrail:UpdateTrail", ("iam:PassRole", "iam:GetRole"), _CT_SAR, "CloudWatchLogsRoleArn"),
+    Extra("cloudtrail:CreateTrail", ("cloudtrail:AddTags",), _CT_SAR, "TagsList"),
+    # A table under a customer managed key: DynamoDB creates a grant and describes the key
+    # on behalf of the caller, with the caller's permissions.
+    Extra("dynamodb:CreateTable", ("kms:CreateGrant", "kms:DescribeKey"), _DDB_KMS, "KMSMasterKeyId"),
+    Extra("dynamodb:UpdateTable", ("kms:CreateGrant", "kms:DescribeKey"), _DDB_KMS, "KMSMasterKeyId"),
+    Extra("dynamodb:CreateTable", ("dynamodb:TagResource",), _DDB_TAGS, "Tags"),
+    # CreateKey with a policy and tags: the reference's dependent actions.
+    Extra("kms:CreateKey", ("kms:PutKeyPolicy",), _KMS_SAR, "Policy"),
+    Extra("kms:CreateKey", ("kms:TagResource",), _KMS_SAR, "Tags"),
+    # Tag on create: each service authorizes the tags with its tagging action too.
+    Extra("ec2:CreateVpc", ("ec2:CreateTags",), _EC2_TAGS, "TagSpecification"),
+    Extra("ec2:CreateSubnet", ("ec2:CreateTags",), _EC2_TAGS, "TagSpecification"),
+    Extra("ec2:CreateRouteTable", ("ec2:CreateTags",), _EC2_TAGS, "TagSpecification"),
+    Extra("ec2:CreateSecurityGroup", ("ec2:CreateTags",), _EC2_TAGS, "TagSpecification"),
+    Extra("ec2:CreateVpcEndpoint", ("ec2:CreateTags",), _EC2_TAGS, "TagSpecification"),
+    Extra("iam:CreateRole", ("iam:TagRole",), _IAM_TAGS, "Tags"),
+    Extra("sns:CreateTopic", ("sns:TagResource",), _SNS_TAGS, "Tags"),
+    Extra("sqs:CreateQueue", ("sqs:TagQueue",), _SQS_TAGS, "tags"),
+    Extra("cloudwatch:PutMetricAlarm", ("cloudwatch:TagResource",), _CW_ALARM, "Tags"),
+    Extra("logs:CreateLogGroup", ("logs:TagResource",), _LOGS_TAGS, "tags"),
+    Extra("events:PutRule", ("events:TagResource",), _EVENTS_TAGS, "Tags"),
+    Extra("events:PutTargets", ("iam:PassRole",), _EVENTS_ROLE, "RoleArn"),
+)
+
+# iam:PassRole: the services our roles are passed to, per API call that passes one.
+PASSED_TO = {
+    "lambda:CreateFunction": "lambda.amazonaws.com",
+    "lambda:UpdateFunctionConfiguration": "lambda.amazonaws.com",
+    "cloudtrail:CreateTrail": "cloudtrail.amazonaws.com",
+    "cloudtrail:UpdateTrail": "cloudtrail.amazonaws.com",
+    "events:PutTargets": "events.amazonaws.com",
+}
+
+# Resource types of the Service Authorization Reference -> the project's resources of that
+# type. {partition}, {account} and {prefix} are filled in by `render`. A resource type not
+# listed here (a VPC, a subnet, a KMS key by id, ...) has no name we control: such actions get
+# "*" unless every required resource type is listed.
+RESOURCE_PATTERNS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("s3", "bucket"): ("arn:{partition}:s3:::{prefix}-*",),
+    ("s3", "object"): ("arn:{partition}:s3:::{prefix}-*/*",),
+    ("iam", "role"): ("arn:{partition}:iam::{account}:role/{prefix}-*",),
+    ("iam", "policy"): ("arn:{partition}:iam::{account}:policy/{prefix}-*",),
+    ("lambda", "function"): ("arn:{partition}:lambda:*:{account}:function:{prefix}-*",),
+    ("dynamodb", "table"): ("arn:{partition}:dynamodb:*:{account}:table/{prefix}-*",),
+    ("sqs", "queue"): ("arn:{partition}:sqs:*:{account}:{prefix}-*",),
+    ("sns", "topic"): ("arn:{partition}:sns:*:{account}:{prefix}-*",),
+    ("logs", "log-group"): (
+        "arn:{partition}:logs:*:{account}:log-group:/aws/lambda/{prefix}-*",
+        "arn:{partition}:logs:*:{account}:log-group:/{prefix}/*",
+    ),
+    ("cloudtrail", "trail"): ("arn:{partition}:cloudtrail:*:{account}:trail/{prefix}-*",),
+    ("events", "rule-on-default-event-bus"): ("arn:{partition}:events:*:{account}:rule/{prefix}-*",),
+    ("cloudwatch", "alarm"): ("arn:{partition}:cloudwatch:*:{account}:alarm:{prefix}-*",),
+    ("kms", "alias"): ("arn:{partition}:kms:*:{account}:alias/{prefix}-*",),
+    ("kms", "key"): ("arn:{partition}:kms:*:{account}:key/*",),
+}
+
+# Statements with a condition, keyed by action. kms:CreateGrant is only ever made for us by
+# DynamoDB (see EXTRA_ACTIONS): "kms:GrantIsForAWSResource" limits it to grants an AWS
+# service creates. https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource
+CONDITIONS: dict[str, dict[str, Any]] = {
+    "kms:CreateGrant": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+}
+
+
+# --- the Service Authorization Reference (parliament's copy) ---------------------------------
+
+
+@functools.lru_cache(maxsize=1)
+def _reference() -> dict[str, dict[str, Any]]:
+    import parliament
+
+    path = Path(parliament.__file__).resolve().parent / "iam_definition.json"
+    return {service["prefix"]: service for service in json.loads(path.read_text())}
+
+
+@functools.cache
+def _privileges(prefix: str) -> dict[str, dict[str, Any]]:
+    service = _reference().get(prefix)
+    if service is None:
+        return {}
+    return {p["privilege"].lower(): p for p in service["privileges"]}
+
+
+def known_action(action: str) -> bool:
+    prefix, _, name = action.partition(":")
+    return name.lower() in _privileges(prefix)
+
+
+def canonical_action(action: str) -> str:
+    """The action spelled as the reference spells it (e.g. s3:GetBucketCORS)."""
+    prefix, _, name = action.partition(":")
+    privilege = _privileges(prefix).get(name.lower())
+    return f"{prefix}:{privilege['privilege']}" if privilege else action
+
+
+def required_resource_types(action: str) -> tuple[str, ...]:
+    """The resource types the reference marks required (`*`) for the action; () = none."""
+    prefix, _, name = action.partition(":")
+    privilege = _privileges(prefix).get(name.lower())
+    if not privilege:
+        return ()
+    types = [r["resource_type"] for r in privilege["resource_types"] if r["resource_type"]]
+    required = [t.rstrip("*") for t in types if t.endswith("*")]
+    if required:
+        return tuple(required)
+    # Optional types only (e.g. events:PutTargets: a rule on the default or a custom bus):
+    # scope when we name every alternative's resource, else leave it to "*".
+    return tuple(t for t in types) if types else ()
+
+
+def scope(action: str) -> tuple[str, ...]:
+    """Resource patterns (unrendered) for the action, or ("*",)."""
+    prefix = action.split(":", 1)[0]
+    types = required_resource_types(action)
+    patterns: list[str] = []
+    for resource_type in types:
+        mapped = RESOURCE_PATTERNS.get((prefix, resource_type))
+        if mapped is None:
+            if resource_type == "rule-on-custom-event-bus":
+                continue  # we only use the default bus; its alternative is listed
+            return ("*",)
+        patterns.extend(mapped)
+    return tuple(patterns) if patterns else ("*",)
+
+
+# --- REST routing with botocore's service models ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Route:
+    operation: str
+    method: str
+    path: re.Pattern[str]
+    query: tuple[tuple[str, str | None], ...]  # required keys (and values)
+    literal: int  # characters of literal path, to prefer /x/configuration over /x/{y}
+
+
+def _route(name: str, http: dict[str, Any], required_query: Iterable[str]) -> Route:
+    uri, _, query = http["requestUri"].partition("?")
+    parts = re.split(r"(\{[^}]+\})", uri)
+    regex = ""
+    literal = 0
+    for part in parts:
+        if part.startswith("{") and part.endswith("}"):
+            regex += "(.+)" if part.endswith("+}") else "([^/]+)"
+        else:
+            regex += re.escape(part)
+            literal += len(part)
+    keys: list[tuple[str, str | None]] = []
+    for item in filter(None, query.split("&")):
+        key, eq, value = item.partition("=")
+        keys.append((key, value if eq else None))
+    keys.extend((key, None) for key in required_query)
+    return Route(name, http["method"], re.compile(f"^{regex}/?$"), tuple(keys), literal)
+
+
+@functools.cache
+def routes(service: str) -> tuple[Route, ...]:
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model(service)
+    found = []
+    for name in model.operation_names:
+        operation = model.operation_model(name)
+        shape = operation.input_shape
+        required_query: list[str] = []
+        if shape is not None:
+            for member in shape.required_members:
+                serialization = shape.members[member].serialization
+                if serialization.get("location") == "querystring":
+                    required_query.append(serialization["name"])
+        found.append(_route(name, operation.http, required_query))
+    return tuple(found)
+
+
+def match_rest(service: str, method: str, path: str, query: dict[str, list[str]]) -> str | None:
+    """The API operation of a REST request, the most specific route that matches."""
+    best: tuple[int, int, str] | None = None
+    for route in routes(service):
+        if route.method != method or not route.path.match(path):
+            continue
+        if not all(k in query and (v is None or v in query[k]) for k, v in route.query):
+            continue
+        rank = (len(route.query), route.literal, route.operation)
+        if best is None or rank[:2] > best[:2]:
+            best = rank
+    return best[2] if best else None
+
+
+# --- recorded requests -> IAM actions ----------------------------------------------------------
+
+_CREDENTIAL = re.compile(r"Credential=[^/]+/\d{8}/([^/]+)/([^/]+)/")
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    service: str  # IAM prefix
+    operation: str  # API operation
+    region: str
+    params: dict[str, Any]  # request parameters (JSON body, form, or REST path/query)
+    path: str = ""
+
+    @property
+    def action(self) -> str:
+        return f"{self.service}:{self.operation}"
+
+
+@dataclass(frozen=True, order=True)
+class Permission:
+    action: str
+    resource: str | None  # the ARN the request acts on, when known
+    api_action: str  # the call that needs it
+
+
+def _header(entry: dict[str, Any], name: str) -> str:
+    for key, value in (entry.get("headers") or {}).items():
+        if key.lower() == name.lower():
+            return str(value)
+    return ""
+
+
+def _body(entry: dict[str, Any]) -> str:
+    body = entry.get("body") or ""
+    if entry.get("body_encoded"):
+        return base64.b64decode(body).decode("utf-8", errors="replace")
+    return body if isinstance(body, str) else json.dumps(body)
+
+
+def api_call(entry: dict[str, Any]) -> ApiCall | None:
+    """The API call of one recorded request; None for requests without AWS credentials."""
+    match = _CREDENTIAL.search(_header(entry, "Authorization"))
+    if not match:
+        return None
+    region, signing = match.group(1), match.group(2)
+    service = SERVICE_PREFIX.get(signing, signing)
+    url = urlparse(entry["url"])
+    body = _body(entry)
+    target = _header(entry, "X-Amz-Target")
+    if target:
+        try:
+            params = json.loads(body) if body.strip() else {}
+        except ValueError:
+            params = {}
+        return ApiCall(service, target.rsplit(".", 1)[-1], region, params)
+    form = {k: v[0] for k, v in parse_qs(body).items()} if "=" in body else {}
+    form.update({k: v[0] for k, v in parse_qs(url.query).items() if k == "Action"})
+    if "Action" in form:
+        return ApiCall(service, form.pop("Action"), region, form)
+    query = parse_qs(url.query, keep_blank_values=True)
+    operation = match_rest(signing, entry["method"].upper(), url.path, query)
+    if operation is None:
+        return ApiCall(service, f"UNKNOWN {entry['method']} {url.path}?{url.query}", region, {})
+    params: dict[str, Any] = {k: v[0] for k, v in query.items()}
+    if body.strip().startswith("{"):
+        with contextlib.suppress(ValueError):
+            params.update(json.loads(body))
+    elif body.strip().startswith("<"):
+        params["_xml"] = body
+    return ApiCall(service, operation, region, params, unquote(url.path))
+
+
+def iam_action(call: ApiCall) -> str:
+    if call.service == "s3":
+        return f"s3:{S3_ACTIONS.get(call.operation, call.operation)}"
+    if call.service == "lambda":
+        return f"lambda:{LAMBDA_ACTIONS.get(call.operation, call.operation)}"
+    return call.action
+
+
+def _keys(value: Any) -> Iterator[str]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield str(key)
+            yield from _keys(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _keys(item)
+
+
+def _has_param(call: ApiCall, name: str) -> bool:
+    if any(k == name or k.startswith(f"{name}.") for k in _keys(call.params)):
+        return True
+    return f"<{name}>" in str(call.params.get("_xml", ""))
+
+
+def extras(call: ApiCall) -> list[Extra]:
+    action = iam_action(call)
+    return [e for e in EXTRA_ACTIONS if e.api_action == action and (not e.when or _has_param(call, e.when))]
+
+
+def permissions(entry: dict[str, Any], account: str = "123456789012") -> list[Permission]:
+    """The IAM actions one recorded request needs (with its resource ARN when known)."""
+    call = api_call(entry)
+    if call is None:
+        return []
+    action = iam_action(call)
+    if action in NO_PERMISSION:
+        return []
+    found = [Permission(action, resource_arn(call, action, account), action)]
+    for extra in extras(call):
+        for needed in extra.actions:
+            found.append(Permission(needed, extra_resource(call, needed, account), action))
+    return found
+
+
+def extra_resource(call: ApiCall, action: str, account: str) -> str | None:
+    if action == "iam:PassRole":
+        role = (
+            call.params.get("Role") or call.params.get("CloudWatchLogsRoleArn") or call.params.get("RoleArn")
+        )
+        if not role:
+            for target in call.params.get("Targets") or []:
+                role = role or target.get("RoleArn")
+        return role
+    if action.startswith("ec2:") or action.startswith("kms:"):
+        return None
+    return resource_arn(call, action, account)
+
+
+def _name(params: dict[str, Any], *keys: str) -> str | None:
+    for key in keys:
+        value = params.get(key)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
+
+def resource_arn(call: ApiCall, action: str, account: str) -> str | None:
+    """The ARN a request acts on, for the resource types the project names; None otherwise."""
+    if scope(action) == ("*",):
+        return None
+    region, params, partition = call.region, call.params, DEFAULT_PARTITION
+    service = action.split(":", 1)[0]
+    if service == "s3":
+        parts = call.path.lstrip("/").split("/", 1)
+        if not parts[0]:
+            return None
+        return f"arn:{partition}:s3:::{parts[0]}" + (f"/{parts[1]}" if len(parts) > 1 and parts[1] else "")
+    if service == "lambda":
+        match = re.match(r"^/[^/]+/functions/([^/]+)", call.path)
+        name = unquote(match.group(1)) if match else _name(params, "FunctionName")
+        if name is None:
+            return None
+        return (
+            name if name.startswith("arn:") else f"arn:{partition}:lambda:{region}:{account}:function:{name}"
+        )
+    if service == "dynamodb":
+        name = _name(params, "TableName", "ResourceArn")
+        if name is None:
+            return None
+        return (
+            name if name.startswith("arn:") else f"arn:{partition}:dynamodb:{region}:{account}:table/{name}"
+        )
+    if service == "iam":
+        name = _name(params, "RoleName")
+        return f"arn:{partition}:iam::{account}:role/{name}" if name else None
+    if service == "sqs":
+        name = _name(params, "QueueName", "QueueUrl")
+        return f"arn:{partition}:sqs:{region}:{account}:{name.rsplit('/', 1)[-1]}" if name else None
+    if service == "sns":
+        arn = _name(params, "TopicArn", "ResourceArn")
+        name = _name(params, "Name")
+        return arn or (f"arn:{partition}:sns:{region}:{account}:{name}" if name else None)
+    if service == "logs":
+        name = _name(params, "logGroupName")
+        return f"arn:{partition}:logs:{region}:{account}:log-group:{name}" if name else None
+    if service == "cloudtrail":
+        name = _name(params, "Name", "TrailName", "ResourceId")
+        if name is None:
+            return None
+        return (
+            name if name.startswith("arn:") else f"arn:{partition}:cloudtrail:{region}:{account}:trail/{name}"
+        )
+    if service == "events":
+        name = _name(params, "Name", "Rule", "ResourceARN")
+        if name is None:
+            return None
+        return name if name.startswith("arn:") else f"arn:{partition}:events:{region}:{account}:rule/{name}"
+    if service == "cloudwatch":
+        name = _name(params, "AlarmName", "ResourceARN")
+        if name is None:
+            return None
+        return (
+            name if name.startswith("arn:") else f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}"
+        )
+    if service == "kms":
+        alias = _name(params, "AliasName")
+        if alias and action == "kms:CreateAlias":
+            return f"arn:{partition}:kms:{region}:{account}:{alias}"
+        key = _name(params, "KeyId", "TargetKeyId")
+        if key is None or key.startswith("alias/"):
+            return None
+        return key if key.startswith("arn:") else f"arn:{partition}:kms:{region}:{account}:key/{key}"
+    return None
+
+
+def read_recording(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+
+def all_permissions(entries: Iterable[dict[str, Any]]) -> list[Permission]:
+    return sorted({p for entry in entries for p in permissions(entry)})
+
+
+def unknown_calls(entries: Iterable[dict[str, Any]]) -> list[str]:
+    """Recorded calls whose IAM action the reference does not know (a mapping to fix)."""
+    found = set()
+    for entry in entries:
+        for permission in permissions(entry):
+            if not known_action(permission.action):
+                found.add(f"{permission.action} (from {permission.api_action})")
+    return sorted(found)
+
+
+# --- the policy --------------------------------------------------------------------------------
+
+
+def _sid(action: str, patterns: tuple[str, ...], condition: dict[str, Any] | None) -> str:
+    """A statement id naming the resource types, e.g. S3Bucket, KmsAliasKey, NoResourceType."""
+    if patterns == ("*",):
+        return "NoResourceType"
+    service = action.split(":", 1)[0]
+    kinds = [t for t in required_resource_types(action) if (service, t) in RESOURCE_PATTERNS]
+    words = re.sub(r"[^A-Za-z0-9]+", " ", " ".join([service, *kinds])).title().replace(" ", "")
+    return f"{words}{'WhenForAwsResource' if condition else ''}"
+
+
+def glob_match(pattern: str, value: str) -> bool:
+    """IAM's Resource wildcards: `*` any run of characters, `?` one character."""
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value) is not None
+
+
+def _named(pattern: str) -> bool:
+    return "{prefix}" in pattern
+
+
+def scoped_by_recording(perms: Iterable[Permission]) -> set[str]:
+    """Actions that may keep their resource scope: every recorded request of the action names
+    a resource inside the project's patterns (or the patterns name no resource of ours, like
+    a KMS key by id). The others get "*": a list call without a resource (DescribeAlarms of
+    every alarm), or a resource outside our names, would be denied with a scope."""
+    verdict: dict[str, bool] = {}
+    for permission in perms:
+        action = canonical_action(permission.action)
+        patterns = [
+            render({"p": p}, DEFAULT_PREFIX, DEFAULT_PARTITION, ANY_ACCOUNT)["p"]
+            for p in scope(action)
+            if _named(p)
+        ]
+        inside = not patterns or (
+            permission.resource is not None and any(glob_match(p, permission.resource) for p in patterns)
+        )
+        verdict[action] = verdict.get(action, True) and inside
+    return {action for action, ok in verdict.items() if ok}
+
+
+def build_policy(
+    actions: Iterable[str], passed_to: Iterable[str], scoped: set[str] | None = None
+) -> dict[str, Any]:
+    """The policy document (unrendered patterns) for the actions, grouped by scope, sorted.
+
+    `scoped`: the actions that keep their resource scope (default: all of them)."""
+    groups: dict[tuple[tuple[str, ...], str], set[str]] = {}
+    for action in {canonical_action(a) for a in actions}:
+        if action == "iam:PassRole":
+            continue
+        condition = CONDITIONS.get(action)
+        patterns = scope(action) if scoped is None or action in scoped else ("*",)
+        key = (patterns, json.dumps(condition, sort_keys=True) if condition else "")
+        groups.setdefault(key, set()).add(action)
+    statements = []
+    for (patterns, condition_text), members in groups.items():
+        condition = json.loads(condition_text) if condition_text else None
+        statement: dict[str, Any] = {
+            "Sid": _sid(min(members), patterns, condition),
+            "Effect": "Allow",
+            "Action": sorted(members, key=str.lower),
+            "Resource": list(patterns) if len(patterns) > 1 else patterns[0],
+        }
+        if condition:
+            statement["Condition"] = condition
+        statements.append(statement)
+    services = sorted(set(passed_to))
+    if services:
+        statements.append(
+            {
+                "Sid": "PassProjectRolesToTheirServices",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": RESOURCE_PATTERNS[("iam", "role")][0],
+                "Condition": {
+                    "StringEquals": {"iam:PassedToService": services if len(services) > 1 else services[0]}
+                },
+            }
+        )
+    statements.sort(key=lambda s: s["Sid"])
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def render(policy: dict[str, Any], prefix: str, partition: str, account: str) -> dict[str, Any]:
+    """Fill {prefix}, {partition}, {account} into every Resource of the policy."""
+    text = json.dumps(policy)
+    for key, value in (("prefix", prefix), ("partition", partition), ("account", account)):
+        text = text.replace("{" + key + "}", value)
+    return json.loads(text)
+
+
+def template(rendered: dict[str, Any], prefix: str, partition: str, account: str) -> dict[str, Any]:
+    """The inverse of `render` for the shipped file: turn its Resources back into patterns."""
+    policy = json.loads(json.dumps(rendered))
+    for statement in policy["Statement"]:
+        resources = statement["Resource"]
+        items = resources if isinstance(resources, list) else [resources]
+        back = []
+        for item in items:
+            if item == "*":
+                back.append(item)
+                continue
+            parts = item.split(":", 5)
+            parts[1] = "{partition}"
+            if parts[4] == account:
+                parts[4] = "{account}"
+            back.append(
+                ":".join(parts).replace(f"{prefix}-", "{prefix}-").replace(f"/{prefix}/", "/{prefix}/")
+            )
+        statement["Resource"] = back if isinstance(resources, list) else back[0]
+    return policy
+
+
+def policy_from_entries(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    perms = all_permissions(entries)
+    actions = {p.action for p in perms}
+    passed = set()
+    for entry in entries:
+        call = api_call(entry)
+        if call is None:
+            continue
+        api = iam_action(call)
+        if api in PASSED_TO and any(
+            e.actions == ("iam:PassRole",) or "iam:PassRole" in e.actions for e in extras(call)
+        ):
+            passed.add(PASSED_TO[api])
+    return build_policy(actions, passed, scoped_by_recording(perms))
+
+
+def dump(policy: dict[str, Any]) -> str:
+    return json.dumps(policy, indent=2, sort_keys=False) + "\n"
+
+
+def action_count(policy: dict[str, Any]) -> int:
+    found = set()
+    for statement in policy["Statement"]:
+        actions = statement["Action"]
+        found.update([actions] if isinstance(actions, str) else actions)
+    return len(found)
+
+
+# --- recording the runs ------------------------------------------------------------------------
+
+
+def _recorder(endpoint: str, action: str, method: str = "POST") -> str:
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/recorder/{action}", method=method, data=b"" if method == "POST" else None
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        return response.read().decode()
+
+
+def _run(cmd: list[str], endpoint: str) -> None:
+    env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg")}
+    print(
+        "deployer-policy: " + " ".join(Path(cmd[0]).name if i == 0 else c for i, c in enumerate(cmd)),
+        flush=True,
+    )
+    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
+    # The drift report exits 2 when a region drifts; anything else non-zero is a failed run.
+    if proc.returncode not in (0, 2) or (proc.returncode == 2 and "drift_report" not in cmd[1]):
+        sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
+        raise SystemExit(f"deployer-policy: {' '.join(cmd)} failed with {proc.returncode}")
+
+
+def record_runs(port: int) -> list[dict[str, Any]]:
+    """Every request of: check on a fresh account, converge, rerun, check, drift report."""
+    sys.path.insert(0, str(REPO_ROOT))
+    from scripts import emulator
+
+    endpoint = f"http://127.0.0.1:{port}"
+    bindir = Path(sys.executable).parent
+    playbook = [str(bindir / "ansible-playbook"), "site.yml"]
+    runs = [
+        [*playbook, "--check", "--diff"],
+        playbook,
+        playbook,
+        [*playbook, "--check", "--diff"],
+        [sys.executable, str(REPO_ROOT / "scripts" / "drift_report.py")],
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        started = emulator.start(port, record=True, recording_path=Path(tmp) / "recording.jsonl")
+        try:
+            emulator.reset(port)
+            _recorder(endpoint, "reset-recording")
+            _recorder(endpoint, "start-recording")
+            for cmd in runs:
+                _run(cmd, endpoint)
+            _recorder(endpoint, "stop-recording")
+            return read_recording(_recorder(endpoint, "download-recording", method="GET"))
+        finally:
+            if started:
+                emulator.stop(port)
+
+
+def generate(port: int, output: Path, recording: Path | None = None) -> dict[str, Any]:
+    entries = read_recording(recording.read_text()) if recording else record_runs(port)
+    unknown = unknown_calls(entries)
+    if unknown:
+        raise SystemExit("deployer-policy: no IAM action known for: " + ", ".join(unknown))
+    policy = render(policy_from_entries(entries), DEFAULT_PREFIX, DEFAULT_PARTITION, ANY_ACCOUNT)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(dump(policy))
+    print(f"deployer-policy: {len(entries)} requests, {action_count(policy)} actions -> {output}")
+    return policy
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    gen = sub.add_parser("generate", help="record the runs on a private emulator and write the policy")
+    gen.add_argument("--port", type=int, default=int(os.environ.get("DEPLOYER_POLICY_PORT", "4660")))
+    gen.add_argument("--output", type=Path, default=POLICY_PATH)
+    gen.add_argument("--recording", type=Path, help="use this moto recording instead of recording runs")
+    ren = sub.add_parser("render", help="write the shipped policy for another prefix/partition/account")
+    ren.add_argument("--prefix", default=DEFAULT_PREFIX)
+    ren.add_argument("--partition", default=DEFAULT_PARTITION)
+    ren.add_argument("--account", default=ANY_ACCOUNT)
+    ren.add_argument("--policy", type=Path, default=POLICY_PATH)
+    act = sub.add_parser("actions", help="print the IAM actions of a moto recording")
+    act.add_argument("recording", type=Path)
+    args = parser.parse_args(argv)
+    if args.command == "generate":
+        generate(args.port, args.output, args.recording)
+    elif args.command == "render":
+        shipped = json.loads(args.policy.read_text())
+        patterns = template(shipped, DEFAULT_PREFIX, DEFAULT_PARTITION, ANY_ACCOUNT)
+        sys.stdout.write(dump(render(patterns, args.prefix, args.partition, args.account)))
+    else:
+        for permission in all_permissions(read_recording(args.recording.read_text())):
+            print(f"{permission.action}\t{permission.resource or '*'}\t(from {permission.api_action})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,288 @@
+"""The deployer policy (files/iam/deployer-policy.json) is enough to run the site.
+
+An IAM user holding only that policy runs, on a dedicated moto server with IAM enforcement on:
+check mode on a fresh account, a converge of both regions, a rerun (changed=0) and check mode
+on the converged account. Every request it made is then evaluated against the shipped policy
+with the project's evaluator (scripts/policy_eval.py), resource ARNs and conditions included.
+A user whose policy lacks one action is denied, and the denial names the action.
+
+How moto enforces IAM (moto 5.2.5, server mode), and what that leaves to our evaluator:
+- enforcement starts after INITIAL_NO_AUTH_ACTION_COUNT authenticated requests (an env var of
+  the server process; at runtime `POST /moto-api/reset-auth` with the count also resets the
+  counter). The test uses the endpoint, so the allowance is exactly its SETUP_CALLS;
+- every service whose responses go through `BaseResponse.call_action` checks
+  `<signing name>:<operation>` for the caller (moto/core/responses.py): EC2, IAM, STS, KMS,
+  DynamoDB, Logs, EventBridge, SNS, SQS, CloudTrail, CloudWatch (as `monitoring:`) and Lambda
+  (operation from the REST route). S3 checks `s3:<botocore operation>` itself
+  (moto/s3/responses.py), which is not always the IAM action (HeadBucket, not s3:ListBucket;
+  PutBucketEncryption, not s3:PutEncryptionConfiguration). `moto_view` hands moto a copy of
+  the policy with those operation names added next to the IAM actions they stand for;
+- resources: only S3 (the bucket ARN), SQS (an existing queue), IAM (an existing role) and
+  STS AssumeRole pass a resource ARN; every other service passes "*", which no scoped
+  statement matches. moto_view keeps the S3 statements' scope and sets Resource "*" on the
+  others; the scope of those is proven by our evaluator on the recorded requests instead;
+- conditions: moto evaluates only StringEquals and counts an unresolved condition as a Deny.
+  Our conditional statements (iam:PassRole with iam:PassedToService, kms:CreateGrant with
+  kms:GrantIsForAWSResource) concern actions the deployer never calls itself, so moto never
+  evaluates them; our evaluator does, with the context AWS sets;
+- actions a service performs with the caller's permissions (iam:PassRole for a function's
+  role, kms:CreateGrant for a table under our key, tag-on-create) are not checked by moto at
+  all (see the TODO list of moto/iam/access_control.py): they come from the generator's
+  documented EXTRA_ACTIONS table and are checked by our evaluator only;
+- moto evaluates no key policy, permission boundary or SCP, and always allows
+  sts:GetCallerIdentity (as AWS does).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from conftest import REGIONS, Emulator, PlaybookRun
+from support.recorder import Recorder
+
+from scripts import deployer_policy as dp
+from scripts.policy_eval import Request, is_allowed
+
+PORT = int(os.environ.get("TEST_EMULATOR_PORT", "4610")) + 2
+SHIPPED = json.loads(dp.POLICY_PATH.read_text())
+ADMIN_POLICY = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+# create_user, put_user_policy, create_access_key for the admin and for the deployer.
+SETUP_CALLS = 6
+# An action every dry run calls early (the encryption role reads the key's rotation status).
+REMOVED_ACTION = "kms:GetKeyRotationStatus"
+# IAM quota: an inline role policy holds at most 10,240 characters, whitespace not counted.
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html
+ROLE_INLINE_POLICY_LIMIT = 10240
+
+pytestmark = pytest.mark.integration
+
+
+@dataclass(frozen=True)
+class Credentials:
+    user: str
+    key: str
+    secret: str
+
+
+def _statements(policy: dict[str, Any]) -> list[dict[str, Any]]:
+    return policy["Statement"] if isinstance(policy["Statement"], list) else [policy["Statement"]]
+
+
+def _actions(statement: dict[str, Any]) -> list[str]:
+    return [statement["Action"]] if isinstance(statement["Action"], str) else list(statement["Action"])
+
+
+def moto_aliases() -> dict[str, set[str]]:
+    """IAM action -> the names moto checks for it (its S3 operation names, `monitoring:`)."""
+    aliases: dict[str, set[str]] = {}
+    for route in dp.routes("s3"):
+        action = f"s3:{dp.S3_ACTIONS.get(route.operation, route.operation)}"
+        aliases.setdefault(dp.canonical_action(action), set()).add(f"s3:{route.operation}")
+    return aliases
+
+
+def moto_view(policy: dict[str, Any]) -> dict[str, Any]:
+    """The policy as moto can evaluate it (see the module docstring)."""
+    aliases = moto_aliases()
+    view = copy.deepcopy(policy)
+    for statement in _statements(view):
+        actions = _actions(statement)
+        extra = {alias for action in actions for alias in aliases.get(action, ())}
+        extra |= {"monitoring:" + a.split(":", 1)[1] for a in actions if a.startswith("cloudwatch:")}
+        statement["Action"] = sorted(set(actions) | extra)
+        if not all(a.startswith("s3:") for a in statement["Action"]) or statement["Resource"] == "*":
+            statement["Resource"] = "*"
+    return view
+
+
+def without_action(policy: dict[str, Any], action: str) -> dict[str, Any]:
+    reduced = copy.deepcopy(policy)
+    for statement in _statements(reduced):
+        statement["Action"] = [a for a in _actions(statement) if a != action]
+    reduced["Statement"] = [s for s in _statements(reduced) if s["Action"]]
+    return reduced
+
+
+def _iam(endpoint: str, key: str = "testing", secret: str = "testing") -> Any:
+    return boto3.client(
+        "iam",
+        region_name=REGIONS[0],
+        endpoint_url=endpoint,
+        aws_access_key_id=key,
+        aws_secret_access_key=secret,
+    )
+
+
+def create_user(iam: Any, name: str, policy: dict[str, Any]) -> Credentials:
+    user = iam.create_user(UserName=name)["User"]["Arn"]
+    iam.put_user_policy(UserName=name, PolicyName="only", PolicyDocument=json.dumps(policy))
+    key = iam.create_access_key(UserName=name)["AccessKey"]
+    return Credentials(user, key["AccessKeyId"], key["SecretAccessKey"])
+
+
+def enforce_after(endpoint: str, calls: int) -> None:
+    """moto's IAM enforcement on, after `calls` more unauthenticated requests."""
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{endpoint}/moto-api/reset-auth", data=str(calls).encode(), method="POST"
+    )
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Emulator]:
+    with Emulator(PORT) as emulator_:
+        yield emulator_
+        enforce_after(emulator_.endpoint, 10**9)  # enforcement off again for whoever reuses it
+
+
+@pytest.fixture(scope="module")
+def users(server: Emulator) -> dict[str, Credentials]:
+    enforce_after(server.endpoint, SETUP_CALLS)
+    iam = _iam(server.endpoint)
+    return {
+        "admin": create_user(iam, "admin", ADMIN_POLICY),
+        "deployer": create_user(iam, "deployer", moto_view(SHIPPED)),
+    }
+
+
+@dataclass
+class Recorded:
+    run: PlaybookRun
+    entries: list[dict[str, Any]]
+
+
+def run_as(server: Emulator, who: Credentials, **kwargs: Any) -> Recorded:
+    """A playbook run with `who`'s key (connection variables and environment alike)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("AWS_ACCESS_KEY_ID", who.key)
+        patch.setenv("AWS_SECRET_ACCESS_KEY", who.secret)
+        patch.delenv("AWS_SESSION_TOKEN", raising=False)
+        patch.delenv("AWS_PROFILE", raising=False)
+        extra = {"baseline_aws_access_key": who.key, "baseline_aws_secret_key": who.secret}
+        run = server.run_playbook(extra_vars=extra, **kwargs)
+    return Recorded(run, Recorder(server.endpoint).entries())
+
+
+@pytest.fixture(scope="module")
+def runs(server: Emulator, users: dict[str, Credentials]) -> dict[str, Recorded]:
+    """As the deployer: dry run on a fresh account, converge, rerun, dry run when converged."""
+    deployer = users["deployer"]
+    done: dict[str, Recorded] = {}
+    for name, check in (("fresh check", True), ("converge", False), ("rerun", False), ("check", True)):
+        done[name] = run_as(server, deployer, check=check)
+        assert done[name].run.rc == 0, f"{name} as the deployer failed:\n" + "\n".join(
+            done[name].run.failed_messages() or [done[name].run.stderr[-3000:]]
+        )
+    return done
+
+
+def denials(policy: dict[str, Any], entries: list[dict[str, Any]]) -> list[str]:
+    """Each recorded request's permissions that the policy does not allow, per our evaluator."""
+    denied = set()
+    for entry in entries:
+        call = dp.api_call(entry)
+        if call is None:
+            continue
+        for permission in dp.permissions(entry):
+            context = {}
+            if permission.action == "iam:PassRole":
+                context["iam:PassedToService"] = dp.PASSED_TO[permission.api_action]
+            if permission.action == "kms:CreateGrant":
+                context["kms:GrantIsForAWSResource"] = "true"
+            resources = [permission.resource] if permission.resource else _any_resource(policy, permission)
+            if not any(
+                is_allowed([policy], Request(permission.action, resource, context=context))
+                for resource in resources
+            ):
+                denied.add(f"{permission.action} on {permission.resource or '(no ARN known)'}")
+    return sorted(denied)
+
+
+def _any_resource(policy: dict[str, Any], permission: dp.Permission) -> list[str]:
+    """No ARN derivable from the request: try the statements' own patterns (action check only)."""
+    found = []
+    for statement in _statements(policy):
+        resources = statement["Resource"]
+        found.extend([resources] if isinstance(resources, str) else resources)
+    return found
+
+
+def test_shipped_policy_is_generated_sorted_and_fits_an_inline_role_policy() -> None:
+    assert dp.dump(SHIPPED) == dp.POLICY_PATH.read_text()
+    for statement in _statements(SHIPPED):
+        actions = _actions(statement)
+        assert actions == sorted(actions, key=str.lower), statement["Sid"]
+        assert all(dp.known_action(a) for a in actions), statement["Sid"]
+    sids = [s["Sid"] for s in _statements(SHIPPED)]
+    assert sids == sorted(sids)
+    assert len("".join(json.dumps(SHIPPED).split())) <= ROLE_INLINE_POLICY_LIMIT
+
+
+def test_deployer_runs_the_site_with_only_the_policy(runs: dict[str, Recorded]) -> None:
+    for name in ("rerun", "check"):
+        assert all(runs[name].run.changed(region) == 0 for region in REGIONS), (
+            name,
+            runs[name].run.changed_tasks(),
+        )
+    assert all(runs["converge"].run.changed(region) > 0 for region in REGIONS)
+    assert all(runs["fresh check"].run.changed(region) > 0 for region in REGIONS)
+
+
+def test_every_request_of_the_deployer_is_allowed_by_the_shipped_policy(runs: dict[str, Recorded]) -> None:
+    entries = [entry for recorded in runs.values() for entry in recorded.entries]
+    assert len(entries) > 200
+    assert dp.unknown_calls(entries) == []
+    assert denials(SHIPPED, entries) == []
+    # The scope is really exercised: most permissions name the resource they act on.
+    scoped = [p for e in entries for p in dp.permissions(e) if p.resource]
+    assert len({p.resource for p in scoped}) > 50
+
+
+def test_our_evaluator_denies_what_the_policy_lacks(runs: dict[str, Recorded]) -> None:
+    entries = runs["converge"].entries
+    no_pass_role = {
+        **SHIPPED,
+        "Statement": [s for s in _statements(SHIPPED) if s["Sid"] != "PassProjectRolesToTheirServices"],
+    }
+    assert any(d.startswith("iam:PassRole on arn:") for d in denials(no_pass_role, entries))
+    narrowed = json.loads(json.dumps(SHIPPED).replace("arn:aws:s3:::secureinfra-*", "arn:aws:s3:::other-*"))
+    assert any(
+        d.startswith("s3:CreateBucket on arn:aws:s3:::secureinfra-") for d in denials(narrowed, entries)
+    )
+    assert any(
+        d.startswith(f"{REMOVED_ACTION} ") for d in denials(without_action(SHIPPED, REMOVED_ACTION), entries)
+    )
+
+
+def test_a_missing_action_is_denied_and_named(
+    server: Emulator, users: dict[str, Credentials], runs: dict[str, Recorded]
+) -> None:
+    reduced = without_action(SHIPPED, REMOVED_ACTION)
+    assert reduced != SHIPPED
+    short = create_user(
+        _iam(server.endpoint, users["admin"].key, users["admin"].secret), "short", moto_view(reduced)
+    )
+    recorded = run_as(server, short, check=True, limit=REGIONS[0])
+    assert recorded.run.rc != 0
+    messages = "\n".join(recorded.run.failed_messages())
+    assert f"is not authorized to perform: {REMOVED_ACTION}" in messages, messages[-3000:]
+    assert short.user in messages
+
+
+def test_moto_view_adds_moto_names_and_keeps_s3_scope() -> None:
+    view = moto_view(SHIPPED)
+    s3 = next(s for s in _statements(view) if s["Sid"] == "S3Bucket")
+    assert s3["Resource"] == "arn:aws:s3:::secureinfra-*"
+    assert {"s3:HeadBucket", "s3:PutBucketEncryption", "s3:ListBucket"} <= set(s3["Action"])
+    others = [s for s in _statements(view) if s["Sid"] != "S3Bucket"]
+    assert all(s["Resource"] == "*" for s in others)
