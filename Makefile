@@ -4,6 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PORT ?= 4566
+STRICT ?= 0
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
@@ -26,7 +27,7 @@ $(VENV)/.installed: requirements-dev.txt
 venv: $(VENV)/.installed
 
 emulator: venv
-	$(PY) scripts/emulator.py start --port $(PORT)
+	$(PY) scripts/emulator.py start --port $(PORT) $(if $(filter 1,$(STRICT)),--strict)
 
 emulator-stop:
 	$(PY) scripts/emulator.py stop --port $(PORT)

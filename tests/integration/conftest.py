@@ -65,14 +65,17 @@ class PlaybookRun:
 
 
 class Emulator:
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, strict: bool = False) -> None:
         self.port = port
+        self.strict = strict
         self.endpoint = f"http://127.0.0.1:{port}"
         self.recording = REPO_ROOT / ".emulator" / f"recording-{port}.jsonl"
         self.started: int | None = None
 
     def __enter__(self) -> Emulator:
-        self.started = emulator.start(self.port, record=True, recording_path=self.recording)
+        self.started = emulator.start(
+            self.port, record=True, recording_path=self.recording, strict=self.strict
+        )
         emulator.reset(self.port)
         return self
 

@@ -10,25 +10,23 @@ from __future__ import annotations
 
 import io
 import json
-import time
 import zipfile
 from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from datetime import datetime, timedelta
 from typing import Any
-from unittest import mock
 
 import boto3
+import moto.dynamodb.models.table
+import moto.iam.models
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from moto.awslambda import urls as lambda_urls
-from moto.awslambda.responses import LambdaResponse
 
 from scripts import strict_aws
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"
-DELAY = 0.6  # seconds: short clocks so a test can wait them out
+DELAY = 30.0  # seconds; tests move the strict clock past it rather than wait (see `wait_out`)
 LAMBDA_TRUST = {
     "Version": "2012-10-17",
     "Statement": [
@@ -47,34 +45,37 @@ def settings(**changes: Any) -> None:
 
 
 @pytest.fixture
-def strict_moto(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """moto with the strict patches and GetAccountSettings; strict ON with DELAY-second clocks."""
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(name, "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    saved = strict_aws.CONFIG.as_dict()
-    with ExitStack() as stack:
-        for owner, name, wrapper in strict_aws.PATCHES:
-            stack.enter_context(mock.patch.object(owner, name, wrapper(getattr(owner, name))))
-        stack.enter_context(
-            mock.patch.dict(
-                lambda_urls.url_paths, {strict_aws.ACCOUNT_SETTINGS_PATH: LambdaResponse.dispatch}
-            )
-        )
-        stack.enter_context(
-            mock.patch.object(
-                LambdaResponse, "get_account_settings", strict_aws.get_account_settings, create=True
-            )
-        )
-        stack.callback(strict_aws.CONFIG.update, saved)
-        settings(
-            enabled=True,
-            iam_propagation_seconds=DELAY,
-            pitr_unavailable_seconds=DELAY,
-            account_concurrency_limit=1000,
-        )
-        stack.enter_context(mock_aws())
+def strict_moto(strict_patches: None) -> Iterator[None]:
+    """In-process moto with the strict patches; strict ON with DELAY-second clocks."""
+    settings(
+        enabled=True,
+        iam_propagation_seconds=DELAY,
+        pitr_unavailable_seconds=DELAY,
+        account_concurrency_limit=1000,
+    )
+    with mock_aws():
         yield
+
+
+_CLOCK: dict[str, float] = {"offset": 0.0}
+
+
+def wait_out() -> None:
+    """Let the strict clocks run out: strict_aws's `now` moves DELAY + 1 seconds ahead."""
+    _CLOCK["offset"] += DELAY + 1
+
+
+@pytest.fixture(autouse=True)
+def strict_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One simulated clock for the strict rules and the creation times moto stamps (roles, tables)."""
+    real_utcnow = strict_aws.utcnow
+    _CLOCK["offset"] = 0.0
+
+    def now() -> datetime:
+        return real_utcnow() + timedelta(seconds=_CLOCK["offset"])
+
+    for module in (strict_aws, moto.iam.models, moto.dynamodb.models.table):
+        monkeypatch.setattr(module, "utcnow", now)
 
 
 @pytest.fixture
@@ -222,31 +223,31 @@ class TestLambdaRoleNotAssumableYet:
         code, status, message = error_of(create_function, awslambda, "fn", role)
         assert (code, status) == ("InvalidParameterValueException", 400)
         assert message == "The role defined for the function cannot be assumed by Lambda."
-        time.sleep(DELAY)
+        wait_out()
         assert create_function(awslambda, "fn", role)["Role"] == role
 
     def test_update_function_configuration_refused_while_the_new_role_is_young(self, client):
         iam, awslambda = client("iam"), client("lambda")
         first = create_role(iam, "first")
-        time.sleep(DELAY)
+        wait_out()
         create_function(awslambda, "fn", first)
         second = create_role(iam, "second")
         assert error_of(awslambda.update_function_configuration, FunctionName="fn", Role=second)[0] == (
             "InvalidParameterValueException"
         )
         awslambda.update_function_configuration(FunctionName="fn", Timeout=30)  # no role: no check
-        time.sleep(DELAY)
+        wait_out()
         assert awslambda.update_function_configuration(FunctionName="fn", Role=second)["Role"] == second
 
     def test_role_lambda_may_not_assume_is_refused_for_good(self, client):
         iam, awslambda = client("iam"), client("lambda")
         trust = trust_for("ec2.amazonaws.com")
         role = create_role(iam, "ec2-only", trust)
-        time.sleep(DELAY)
+        wait_out()
         assert error_of(create_function, awslambda, "fn", role)[0] == "InvalidParameterValueException"
         wrong_account = trust_for("lambda.amazonaws.com", account="210987654321")
         other = create_role(iam, "other-account-only", wrong_account)
-        time.sleep(DELAY)
+        wait_out()
         assert error_of(create_function, awslambda, "fn", other)[0] == "InvalidParameterValueException"
 
     def test_young_role_accepted_when_strict_is_off(self, client):
@@ -330,13 +331,13 @@ class TestCloudTrail:
         assert error_of(cloudtrail.update_trail, **trail_args, CloudWatchLogsRoleArn=role)[0] == (
             "InvalidCloudWatchLogsRoleArnException"
         )
-        time.sleep(DELAY)
+        wait_out()
         cloudtrail.update_trail(**trail_args, CloudWatchLogsRoleArn=role)
         assert cloudtrail.get_trail(Name="trail")["Trail"]["CloudWatchLogsRoleArn"] == role
 
     def test_role_cloudtrail_may_not_assume_refused(self, client, trail_args):
         role = create_role(client("iam"), "lambda-only")
-        time.sleep(DELAY)
+        wait_out()
         assert error_of(client("cloudtrail").create_trail, **trail_args, CloudWatchLogsRoleArn=role)[0] == (
             "InvalidCloudWatchLogsRoleArnException"
         )
@@ -390,7 +391,7 @@ class TestContinuousBackupsAfterCreateTable:
         code, status, message = error_of(self.enable, dynamodb)
         assert (code, status) == ("ContinuousBackupsUnavailableException", 400)
         assert message == "Backups are being enabled for the table: data. Please retry later"
-        time.sleep(DELAY)
+        wait_out()
         status = self.enable(dynamodb)["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
         assert status["PointInTimeRecoveryStatus"] == "ENABLED"
 
@@ -406,7 +407,7 @@ class TestAccountConcurrency:
     @pytest.fixture
     def awslambda(self, client):
         role = create_role(client("iam"), "fn-role")
-        time.sleep(DELAY)
+        wait_out()
         awslambda = client("lambda")
         for name in ("a", "b"):
             create_function(awslambda, name, role)
