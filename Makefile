@@ -8,7 +8,7 @@ STRICT ?= 0
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv emulator emulator-stop demo converge check drift lint unit integration molecule test clean
+.PHONY: help venv emulator emulator-stop demo converge check drift deployer-policy lint unit integration molecule test clean
 
 help:
 	@echo "make demo           set up, start the emulator, converge both regions, print a summary"
@@ -44,6 +44,11 @@ check: emulator
 
 drift: emulator
 	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(PY) scripts/drift_report.py
+
+# files/iam/deployer-policy.json from the requests of converge, rerun, dry runs and drift, on a
+# private recording emulator (port 4660, or DEPLOYER_POLICY_PORT).
+deployer-policy: venv
+	$(PY) scripts/deployer_policy.py generate
 
 lint: venv
 	$(BIN)/yamllint --strict .

@@ -45,6 +45,7 @@ from typing import Any
 import boto3
 import pytest
 from conftest import REGIONS, Emulator, PlaybookRun
+from moto.s3.responses import ACTION_MAP
 from support.recorder import Recorder
 
 from scripts import deployer_policy as dp
@@ -79,12 +80,28 @@ def _actions(statement: dict[str, Any]) -> list[str]:
     return [statement["Action"]] if isinstance(statement["Action"], str) else list(statement["Action"])
 
 
+def moto_s3_action(route: dp.Route) -> str:
+    """The action moto's S3 checks for a request on this route: moto.s3.responses.ACTION_MAP,
+    looked up as S3Response._set_action does (last query key that matches, else DEFAULT)."""
+    kind = "KEY" if "{Key+}" in route.path.pattern or r"(.+)" in route.path.pattern else "BUCKET"
+    table = ACTION_MAP[kind].get(route.method, {})
+    keys = {key for key, _ in route.query}
+    action = table.get("DEFAULT", route.operation)
+    for key, name in table.items():
+        if key in keys:
+            action = name
+    return f"s3:{action}"
+
+
 def moto_aliases() -> dict[str, set[str]]:
-    """IAM action -> the names moto checks for it (its S3 operation names, `monitoring:`)."""
-    aliases: dict[str, set[str]] = {}
+    """IAM action -> the names moto checks for it (moto's S3 action names, `monitoring:`)."""
+    aliases: dict[str, set[str]] = {"s3:ListAllMyBuckets": {"s3:ListAllMyBuckets"}}
     for route in dp.routes("s3"):
-        action = f"s3:{dp.S3_ACTIONS.get(route.operation, route.operation)}"
-        aliases.setdefault(dp.canonical_action(action), set()).add(f"s3:{route.operation}")
+        if route.path.pattern == "^/?$":
+            continue
+        action = dp.canonical_action(f"s3:{dp.S3_ACTIONS.get(route.operation, route.operation)}")
+        aliases.setdefault(action, set()).add(moto_s3_action(route))
+    aliases["s3:ListAllMyBuckets"] = {"s3:ListAllMyBuckets"}  # GET / (moto: all_buckets)
     return aliases
 
 
