@@ -12,6 +12,9 @@ with boto3 and evaluated -- not compared with a template:
 - the data bucket policy is evaluated with the request's principal, aws:PrincipalArn and
   aws:SecureTransport (moto cannot: it ignores ArnNotLike and Bool, and returns DENIED for a
   Deny statement whose condition is not met);
+- key_rotation is account-wide: its role and function exist in the home region only;
+- the processor's s3:ListBucket (limited to its incoming prefix, so that a missing key answers 404)
+  is allowed by its role, not denied by the data bucket policy, and allowed by the S3 endpoint policy;
 - mutation tests: each realistic widening of a deployed policy (a broader prefix, a wildcard
   action, another region, a dropped condition, ...) must make some case of the table fail,
   so the table can fail and does discriminate;
@@ -48,9 +51,21 @@ OTHER_ACCOUNT = "210987654321"
 PREFIX = "secureinfra"
 FUNCTIONS = ("processor", "analytics", "key_rotation")
 VPC_FUNCTIONS = ("processor", "analytics")
+# Functions that read or write the data table (encrypted with the baseline key).
+TABLE_FUNCTIONS = ("processor", "analytics")
+HOME_REGION = "us-east-1"  # baseline_home_region (group_vars/all.yml)
+HOME_ONLY = ("key_rotation",)  # account-wide: deployed in the home region only
 OTHER_REGION = {REGIONS[0]: REGIONS[1], REGIONS[1]: REGIONS[0]}
 KEY_ALIAS = "alias/secureinfra-baseline"
 STREAM = ":log-stream:2026/01/01/[$LATEST]0123456789abcdef"
+
+
+def functions_in(region: str) -> tuple[str, ...]:
+    """The functions deployed in a region (the account-wide ones only in the home region)."""
+    return FUNCTIONS if region == HOME_REGION else tuple(f for f in FUNCTIONS if f not in HOME_ONLY)
+
+
+REGION_FUNCTIONS = [(r, f) for r in REGIONS for f in functions_in(r)]
 
 
 def role_name(region: str, function: str) -> str:
@@ -116,6 +131,9 @@ class Deployed:
     topic_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     queue_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     resource_arns: dict[str, set[str]] = field(default_factory=dict)
+    # Lambda function names per region, and the gateway endpoint policies: (region, service) -> policy.
+    function_names: dict[str, set[str]] = field(default_factory=dict)
+    endpoint_policies: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
 
     def policies(self, region: str, function: str) -> list[dict[str, Any]]:
         return list(self.inline[region, function].values())
@@ -133,7 +151,7 @@ def deployed(converged, aws) -> Deployed:
         state.project_roles |= {
             r["RoleName"] for r in page["Roles"] if r["RoleName"].startswith(f"{PREFIX}-")
         }
-    function_role_names = {role_name(r, f) for r in REGIONS for f in FUNCTIONS}
+    function_role_names = {role_name(r, f) for r, f in REGION_FUNCTIONS}
     for name in sorted(state.project_roles - function_role_names):
         state.other_roles[name] = {
             "role": iam.get_role(RoleName=name)["Role"],
@@ -155,7 +173,7 @@ def deployed(converged, aws) -> Deployed:
             if err.response["Error"]["Code"] != "NoSuchBucketPolicy":
                 raise
     for region in REGIONS:
-        for function in FUNCTIONS:
+        for function in functions_in(region):
             name = role_name(region, function)
             state.roles[region, function] = iam.get_role(RoleName=name)["Role"]
             state.inline[region, function] = {
@@ -176,7 +194,17 @@ def deployed(converged, aws) -> Deployed:
             kms.get_key_policy(KeyId=alias["TargetKeyId"], PolicyName="default")["Policy"]
         )
         lam = aws("lambda", region)
-        for function in FUNCTIONS:
+        state.function_names[region] = {
+            f["FunctionName"]
+            for page in lam.get_paginator("list_functions").paginate()
+            for f in page["Functions"]
+        }
+        for service in ("s3", "dynamodb"):
+            (endpoint,) = aws("ec2", region).describe_vpc_endpoints(
+                Filters=[{"Name": "service-name", "Values": [f"com.amazonaws.{region}.{service}"]}]
+            )["VpcEndpoints"]
+            state.endpoint_policies[region, service] = json.loads(endpoint["PolicyDocument"])
+        for function in functions_in(region):
             name = role_name(region, function)
             state.function_roles[region, function] = lam.get_function_configuration(FunctionName=name)["Role"]
             try:
@@ -241,7 +269,19 @@ def _via(service: str, region: str = "{region}") -> dict[str, str]:
     return {"kms:ViaService": f"{service}.{region}.amazonaws.com"}
 
 
+def _ddb(region: str = "{region}", account: str = "{account}") -> dict[str, str]:
+    """The context of the KMS request DynamoDB makes on the caller's behalf (it always carries
+    kms:CallerAccount, the caller's account)."""
+    return {**_via("dynamodb", region), "kms:CallerAccount": account}
+
+
+def _prefix(prefix: str) -> dict[str, str]:
+    return {"s3:prefix": prefix}
+
+
 MISSING_KEY_GAP = "moto treats a condition key missing from the request as satisfied"
+STRING_LIKE_GAP = "moto ignores StringLike conditions"
+UNMET_ALLOW_GAP = "moto denies when another Allow statement for the action has an unmet condition"
 
 P, A, K = "processor", "analytics", "key_rotation"
 CASES: list[Case] = [
@@ -284,7 +324,38 @@ CASES: list[Case] = [
     _c(P, "s3:GetObject", "{data}-copy/incoming/x.jsonl", False, "look-alike bucket"),
     _c(P, "s3:DeleteObject", "{data}/incoming/upload.jsonl", False),
     _c(P, "s3:GetObjectVersion", "{data}/incoming/upload.jsonl", False),
-    _c(P, "s3:ListBucket", "{data}", False),
+    # ListBucket on the incoming prefix only (a missing key then answers 404, not 403).
+    _c(P, "s3:ListBucket", "{data}", True, "incoming key", context=_prefix("incoming/2026/01/upload.jsonl")),
+    _c(P, "s3:ListBucket", "{data}", True, "incoming", context=_prefix("incoming/")),
+    _c(P, "s3:ListBucket", "{data}", False, "no prefix", moto_gap=MISSING_KEY_GAP),
+    _c(P, "s3:ListBucket", "{data}", False, "empty prefix", context=_prefix(""), moto_gap=STRING_LIKE_GAP),
+    _c(
+        P,
+        "s3:ListBucket",
+        "{data}",
+        False,
+        "quarantine",
+        context=_prefix("quarantine/"),
+        moto_gap=STRING_LIKE_GAP,
+    ),
+    _c(
+        P, "s3:ListBucket", "{data}", False, "reports", context=_prefix("reports/x"), moto_gap=STRING_LIKE_GAP
+    ),
+    _c(
+        P,
+        "s3:ListBucket",
+        "{data}",
+        False,
+        "look-alike prefix",
+        context=_prefix("incoming-copy/x"),
+        moto_gap=STRING_LIKE_GAP,
+    ),
+    _c(P, "s3:ListBucket", "{data}-copy", False, "look-alike bucket", context=_prefix("incoming/")),
+    _c(
+        P, "s3:ListBucket", "arn:aws:s3:::another-bucket", False, "other bucket", context=_prefix("incoming/")
+    ),
+    _c(P, "s3:ListBucket", "{o_data}", False, "other region", context=_prefix("incoming/")),
+    _c(P, "s3:ListBucketVersions", "{data}", False, context=_prefix("incoming/")),
     # key_rotation: lists users and their keys, deactivates/deletes keys, publishes a summary.
     _c(K, "iam:ListUsers", "*", True),
     *(
@@ -331,7 +402,15 @@ for _f in FUNCTIONS:
         _c(_f, "sqs:PurgeQueue", f"{{q[{_f}]}}", False, "own queue"),
         # The baseline key, only through SQS (and SNS for key_rotation) in its own region.
         _c(_f, "kms:GenerateDataKey", "{key}", True, "via SQS", context=_via("sqs")),
-        _c(_f, "kms:Decrypt", "{key}", True, "via SQS", context=_via("sqs")),
+        _c(
+            _f,
+            "kms:Decrypt",
+            "{key}",
+            True,
+            "via SQS",
+            context=_via("sqs"),
+            moto_gap=UNMET_ALLOW_GAP if _f in TABLE_FUNCTIONS else None,
+        ),
         _c(_f, "kms:Decrypt", "{key}", False, "direct", moto_gap=MISSING_KEY_GAP),
         _c(_f, "kms:Decrypt", "{key}", False, "via S3", context=_via("s3")),
         _c(_f, "kms:Decrypt", "{key}", False, "via other region's SQS", context=_via("sqs", "{other}")),
@@ -371,6 +450,19 @@ for _f in FUNCTIONS:
         CASES += [
             _c(_f, "ec2:CreateNetworkInterface", "{subnet}", True),
             _c(_f, "ec2:DescribeNetworkInterfaces", "*", True),
+            # AWSLambdaVPCAccessExecutionRole v3 has ec2:DescribeSubnets (no resource types: "*").
+            _c(_f, "ec2:DescribeSubnets", "*", True),
+            _c(
+                _f,
+                "ec2:DeleteNetworkInterface",
+                "arn:aws:ec2:{region}:{account}:network-interface/eni-0123456789abcdef0",
+                True,
+                "interface",
+            ),
+            _c(_f, "ec2:DeleteNetworkInterface", "{subnet}", False, "subnet"),
+            _c(_f, "ec2:AssignPrivateIpAddresses", "{subnet}", False, "subnet"),
+            _c(_f, "ec2:DeleteSubnet", "{subnet}", False),
+            _c(_f, "ec2:CreateNetworkInterfacePermission", "*", False),
             _c(
                 _f,
                 "ec2:CreateNetworkInterface",
@@ -381,8 +473,53 @@ for _f in FUNCTIONS:
         ]
     if _f != K:  # only key_rotation publishes to the (encrypted) topic
         CASES.append(_c(_f, "kms:Decrypt", "{key}", False, "via SNS", context=_via("sns")))
+    if _f in TABLE_FUNCTIONS:
+        # The data table is encrypted with the baseline key: DynamoDB decrypts the table key on
+        # the caller's behalf (reads and writes). Only kms:Decrypt, only through DynamoDB of this
+        # region, only for this account; the key used any other way stays denied.
+        CASES += [
+            _c(_f, "kms:Decrypt", "{key}", True, "via DynamoDB", context=_ddb(), moto_gap=UNMET_ALLOW_GAP),
+            _c(
+                _f,
+                "kms:Decrypt",
+                "{key}",
+                False,
+                "via DynamoDB without caller account",
+                context=_via("dynamodb"),
+                moto_gap=None,
+            ),
+            _c(
+                _f,
+                "kms:Decrypt",
+                "{key}",
+                False,
+                "via DynamoDB for another account",
+                context=_ddb(account="{other_account}"),
+            ),
+            _c(_f, "kms:Decrypt", "{key}", False, "via other region's DynamoDB", context=_ddb("{other}")),
+            _c(
+                _f,
+                "kms:Decrypt",
+                "{o_key}",
+                False,
+                "other region key via its DynamoDB",
+                context=_ddb("{other}"),
+            ),
+            _c(_f, "kms:Decrypt", "{o_key}", False, "other region key via DynamoDB", context=_ddb()),
+            _c(_f, "kms:GenerateDataKey", "{key}", False, "via DynamoDB", context=_ddb()),
+            _c(_f, "kms:Encrypt", "{key}", False, "via DynamoDB", context=_ddb()),
+            _c(_f, "kms:DescribeKey", "{key}", False, "via DynamoDB", context=_ddb()),
+            _c(_f, "kms:CreateGrant", "{key}", False, "via DynamoDB", context=_ddb()),
+            _c(_f, "kms:ReEncryptFrom", "{key}", False, "via DynamoDB", context=_ddb()),
+            _c(_f, "kms:Decrypt", "{key}", False, "via Lambda", context={**_ddb(), **_via("lambda")}),
+        ]
+    else:
+        CASES.append(_c(_f, "kms:Decrypt", "{key}", False, "via DynamoDB", context=_ddb()))
 
 CASE_IDS = [c.id for c in CASES]
+# (region, case) for the functions deployed in each region.
+REGION_CASES = [(r, c) for r in REGIONS for c in CASES if c.function in functions_in(r)]
+REGION_CASE_IDS = [f"{r}-{c.id}" for r, c in REGION_CASES]
 
 
 def _explain(policies: list[dict[str, Any]], request: Request) -> str:
@@ -403,8 +540,7 @@ def test_case_table_is_unique_and_balanced() -> None:
         assert outcomes == {True, False}, f"{function}: the table must hold allowed and denied requests"
 
 
-@pytest.mark.parametrize("region", REGIONS)
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize(("region", "case"), REGION_CASES, ids=REGION_CASE_IDS)
 def test_role_policy(deployed: Deployed, region: str, case: Case) -> None:
     policies = deployed.policies(region, case.function)
     request = case.request(deployed.names(region))
@@ -421,8 +557,7 @@ def _moto_allows(policies: list[dict[str, Any]], request: Request) -> bool:
     return PermissionResult.DENIED not in results and PermissionResult.PERMITTED in results
 
 
-@pytest.mark.parametrize("region", REGIONS)
-@pytest.mark.parametrize("case", CASES, ids=CASE_IDS)
+@pytest.mark.parametrize(("region", "case"), REGION_CASES, ids=REGION_CASE_IDS)
 def test_role_policy_moto_cross_check(deployed: Deployed, region: str, case: Case) -> None:
     """moto's evaluator agrees on every case, except the ones that name a moto gap."""
     request = case.request(deployed.names(region))
@@ -442,12 +577,12 @@ def test_case_resources_are_the_deployed_ones(deployed: Deployed) -> None:
             values["logs"],
             values["table"],
             values["topic"],
-            *values["lg"].values(),
-            *values["q"].values(),
+            *(values["lg"][f] for f in functions_in(region)),
+            *(values["q"][f] for f in functions_in(region)),
         }
         missing = expected - deployed.resource_arns[region]
         assert not missing, f"{region}: the cases name resources that are not deployed: {missing}"
-        for function in FUNCTIONS:
+        for function in functions_in(region):
             assert deployed.function_roles[region, function] == role_arn(region, function)
 
 
@@ -457,18 +592,32 @@ def test_case_resources_are_the_deployed_ones(deployed: Deployed) -> None:
 def test_every_function_role_is_evaluated(deployed: Deployed) -> None:
     """The table covers every execution role of every region (no stray or missing one)."""
     regional = {n for n in deployed.project_roles if any(n.startswith(f"{PREFIX}-{r}-") for r in REGIONS)}
-    assert regional == {role_name(r, f) for r in REGIONS for f in FUNCTIONS}
+    assert regional == {role_name(r, f) for r, f in REGION_FUNCTIONS}
+
+
+@pytest.mark.parametrize("region", [r for r in REGIONS if r != HOME_REGION])
+@pytest.mark.parametrize("function", HOME_ONLY)
+def test_account_wide_function_only_in_the_home_region(
+    deployed: Deployed, region: str, function: str
+) -> None:
+    """key_rotation works on IAM (global): one per account, in the home region, like the trail."""
+    values = deployed.names(region)
+    assert role_name(region, function) not in deployed.project_roles
+    assert role_name(region, function) not in deployed.function_names[region]
+    assert values["lg"][function] not in deployed.resource_arns[region]
+    assert values["q"][function] not in deployed.resource_arns[region]
+    assert role_name(HOME_REGION, function) in deployed.function_names[HOME_REGION]
+    assert role_name(HOME_REGION, function) in deployed.project_roles
 
 
 def test_no_project_role_has_attached_policies(deployed: Deployed) -> None:
     """No managed policy, AWS-managed or customer-managed, on any role of the project."""
-    attached = {role_name(r, f): deployed.attached[r, f] for r in REGIONS for f in FUNCTIONS}
+    attached = {role_name(r, f): deployed.attached[r, f] for r, f in REGION_FUNCTIONS}
     attached |= {name: other["attached"] for name, other in deployed.other_roles.items()}
     assert {name: policies for name, policies in attached.items() if policies} == {}
 
 
-@pytest.mark.parametrize("region", REGIONS)
-@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize(("region", "function"), REGION_FUNCTIONS)
 def test_role_has_only_its_inline_policy(deployed: Deployed, region: str, function: str) -> None:
     assert deployed.attached[region, function] == [], "no managed policy (AWS-managed or other)"
     assert list(deployed.inline[region, function]) == [role_name(region, function)]
@@ -498,8 +647,7 @@ def _trust_wrong(trust: dict[str, Any]) -> list[str]:
     return wrong
 
 
-@pytest.mark.parametrize("region", REGIONS)
-@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize(("region", "function"), REGION_FUNCTIONS)
 def test_trust_policy(deployed: Deployed, region: str, function: str) -> None:
     role = deployed.roles[region, function]
     assert role["MaxSessionDuration"] == 3600
@@ -616,11 +764,10 @@ EFFECTIVE = [
 ]
 
 
-@pytest.mark.parametrize("region", REGIONS)
 @pytest.mark.parametrize(
-    ("why", "function", "action", "key", "tls", "expected"),
-    EFFECTIVE,
-    ids=[e[0].replace(" ", "_") for e in EFFECTIVE],
+    ("region", "why", "function", "action", "key", "tls", "expected"),
+    [(r, *e) for r in REGIONS for e in EFFECTIVE if e[1] in functions_in(r)],
+    ids=[f"{r}-{e[0]}".replace(" ", "_") for r in REGIONS for e in EFFECTIVE if e[1] in functions_in(r)],
 )
 def test_effective_data_bucket_access(
     deployed: Deployed, region: str, why: str, function: str, action: str, key: str, tls: bool, expected: bool
@@ -646,6 +793,55 @@ def test_data_bucket_policy_overrides_a_broad_identity_policy(deployed: Deployed
     assert not is_allowed([everything, bucket], _s3_request("s3:GetObject", obj, intruder))
 
 
+def _endpoint_request(action: str, resource: str, principal: str, **context: str) -> Request:
+    """A request through the gateway endpoint, with the keys its policy conditions on."""
+    ctx = {
+        "aws:PrincipalArn": principal,
+        "aws:PrincipalAccount": ACCOUNT,
+        "aws:ResourceAccount": ACCOUNT,
+        "aws:SecureTransport": "true",
+        **context,
+    }
+    return Request(action, resource, principal, ctx)
+
+
+@pytest.mark.parametrize("region", REGIONS)
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [("incoming/2026/01/upload.jsonl", True), ("incoming/", True), ("quarantine/", False), ("", False)],
+)
+def test_processor_listing_passes_every_policy(
+    deployed: Deployed, region: str, prefix: str, expected: bool
+) -> None:
+    """GetObject of a missing key answers 404 only with s3:ListBucket (API_GetObject.html): the
+    processor's listing of its prefix is allowed by its role, not denied by the data bucket policy
+    (which governs objects; bucket-level actions only need TLS), and allowed by the S3 endpoint policy."""
+    values = deployed.names(region)
+    request = _endpoint_request("s3:ListBucket", values["data"], role_arn(region, P), **{"s3:prefix": prefix})
+    policies = [*deployed.policies(region, P), deployed.bucket_policies[region, "data"]]
+    assert is_allowed(policies, request) is expected, _explain(policies, request)
+    assert evaluate(deployed.endpoint_policies[region, "s3"], request) is Decision.ALLOW
+
+
+@pytest.mark.parametrize("region", REGIONS)
+@pytest.mark.parametrize("function", TABLE_FUNCTIONS)
+def test_table_key_is_usable_through_dynamodb_only(deployed: Deployed, region: str, function: str) -> None:
+    """The key policy delegates to IAM (the account root statement), so the role's
+    UseBaselineKeyThroughDynamoDB grant is what decides: Decrypt through DynamoDB of this region
+    for this account is allowed; the same key directly, or through another service, is not."""
+    values = deployed.names(region)
+    key_policy = deployed.key_policies[region]
+    principal = role_arn(region, function)
+    through_ddb = Request("kms:Decrypt", values["key"], principal, {**_ddb(region, ACCOUNT)})
+    assert evaluate(key_policy, through_ddb) is Decision.ALLOW  # the root statement: IAM decides
+    assert is_allowed([*deployed.policies(region, function), key_policy], through_ddb)
+    (grant,) = [s for s in deployed.policies(region, function)[0]["Statement"] if s.get("Sid") == DDB_KEY]
+    assert grant["Action"] in ("kms:Decrypt", ["kms:Decrypt"])
+    for context in ({}, _via("s3", region), _via("lambda", region), _ddb(OTHER_REGION[region], ACCOUNT)):
+        request = Request("kms:Decrypt", values["key"], principal, context)
+        assert not is_allowed(deployed.policies(region, function), request), context
+
+
 @pytest.mark.parametrize("region", REGIONS)
 def test_log_bucket_policy(deployed: Deployed, region: str) -> None:
     """Only S3 server access logging, for this region's data bucket and this account, writes logs."""
@@ -665,7 +861,7 @@ def test_log_bucket_policy(deployed: Deployed, region: str) -> None:
     assert decision(**{**own, "aws:SourceAccount": OTHER_ACCOUNT}) is Decision.NEUTRAL
     assert decision(**{"aws:SourceAccount": ACCOUNT}) is Decision.NEUTRAL
     assert decision(values["logs"] + "/elsewhere/x", **own) is Decision.NEUTRAL
-    for function in FUNCTIONS:
+    for function in functions_in(region):
         request = _s3_request("s3:GetObject", log_object, role_arn(region, function))
         assert not is_allowed([*deployed.policies(region, function), policy], request)
 
@@ -681,7 +877,8 @@ def test_alarm_topic_policy(deployed: Deployed, region: str) -> None:
         return evaluate(policy, Request(action, values["topic"], principal, context))
 
     assert decision(role_arn(region, K)) is Decision.ALLOW
-    assert is_allowed(deployed.policies(region, K), Request("sns:Publish", values["topic"]))
+    if K in functions_in(region):
+        assert is_allowed(deployed.policies(region, K), Request("sns:Publish", values["topic"]))
     assert decision(f"arn:aws:iam::{OTHER_ACCOUNT}:role/intruder") is Decision.NEUTRAL
     for service in ("cloudwatch.amazonaws.com", "events.amazonaws.com"):
         assert decision(service, **{"aws:SourceAccount": ACCOUNT}) is Decision.ALLOW
@@ -722,6 +919,37 @@ def _drop_conditions(doc: dict[str, Any], region: str, function: str) -> dict[st
     for statement in doc["Statement"]:
         statement.pop("Condition", None)
     return doc
+
+
+def _edit_statement(sid: str, edit: Callable[[dict[str, Any]], dict[str, Any] | None]) -> Mutation:
+    """Replace the statement with this Sid by edit(statement) (None removes it)."""
+
+    def mutate(doc: dict[str, Any], region: str, function: str) -> dict[str, Any]:
+        statements = []
+        for statement in doc["Statement"]:
+            if statement.get("Sid") == sid:
+                statement = edit(copy.deepcopy(statement))
+            if statement is not None:
+                statements.append(statement)
+        return {**doc, "Statement": statements}
+
+    return mutate
+
+
+def _set(**fields: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    return lambda statement: {**statement, **fields}
+
+
+def _without_condition_key(key: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def edit(statement: dict[str, Any]) -> dict[str, Any]:
+        for values in statement["Condition"].values():
+            values.pop(key, None)
+        return statement
+
+    return edit
+
+
+DDB_KEY = "UseBaselineKeyThroughDynamoDB"
 
 
 def _add_statement(statement: dict[str, Any]) -> Mutation:
@@ -768,8 +996,52 @@ ROLE_MUTATIONS: list[tuple[str, tuple[str, ...], Mutation]] = [
         _add_statement({"Effect": "Allow", "Action": "s3:Get*", "Resource": "*"}),
     ),
 ]
+ROLE_MUTATIONS += [
+    # The table's key grant: removed, widened to any service, account, action or key.
+    ("table key grant removed", TABLE_FUNCTIONS, _edit_statement(DDB_KEY, lambda statement: None)),
+    (
+        "table key through any service",
+        TABLE_FUNCTIONS,
+        _edit_statement(DDB_KEY, _without_condition_key("kms:ViaService")),
+    ),
+    (
+        "table key for any account",
+        TABLE_FUNCTIONS,
+        _edit_statement(DDB_KEY, _without_condition_key("kms:CallerAccount")),
+    ),
+    ("table key, every KMS action", TABLE_FUNCTIONS, _edit_statement(DDB_KEY, _set(Action=["kms:*"]))),
+    (
+        "table key, GenerateDataKey too",
+        TABLE_FUNCTIONS,
+        _edit_statement(DDB_KEY, _set(Action=["kms:Decrypt", "kms:GenerateDataKey"])),
+    ),
+    ("table key, every key", TABLE_FUNCTIONS, _edit_statement(DDB_KEY, _set(Resource="*"))),
+    # The processor's listing: any prefix, or no condition.
+    ("ListBucket on every prefix", (P,), _replace(('"s3:prefix": ["incoming/*"]', '"s3:prefix": ["*"]'))),
+    (
+        "ListBucket without its condition",
+        (P,),
+        _edit_statement("ListIncomingPrefix", lambda st: {k: v for k, v in st.items() if k != "Condition"}),
+    ),
+    ("ListBucket on every bucket", (P,), _edit_statement("ListIncomingPrefix", _set(Resource="*"))),
+    # Lambda's network-interface actions on any resource.
+    (
+        "interface actions anywhere",
+        VPC_FUNCTIONS,
+        _edit_statement("LambdaManagesVpcNetworkInterfaces", _set(Resource="*")),
+    ),
+]
 ROLE_MUTATION_CASES = [(name, f, m) for name, functions, m in ROLE_MUTATIONS for f in functions]
 ROLE_MUTATION_IDS = [f"{f}-{n}-{i}".replace(" ", "_") for i, (n, f, _) in enumerate(ROLE_MUTATION_CASES)]
+REGION_ROLE_MUTATIONS = [
+    (r, *case) for r in REGIONS for case in ROLE_MUTATION_CASES if case[1] in functions_in(r)
+]
+REGION_ROLE_MUTATION_IDS = [
+    f"{r}-{i}"
+    for r in REGIONS
+    for case, i in zip(ROLE_MUTATION_CASES, ROLE_MUTATION_IDS, strict=True)
+    if case[1] in functions_in(r)
+]
 
 
 def _table_wrong(deployed: Deployed, region: str, function: str, policies: list[dict[str, Any]]) -> list[str]:
@@ -781,8 +1053,9 @@ def _table_wrong(deployed: Deployed, region: str, function: str, policies: list[
     ]
 
 
-@pytest.mark.parametrize("region", REGIONS)
-@pytest.mark.parametrize(("name", "function", "mutate"), ROLE_MUTATION_CASES, ids=ROLE_MUTATION_IDS)
+@pytest.mark.parametrize(
+    ("region", "name", "function", "mutate"), REGION_ROLE_MUTATIONS, ids=REGION_ROLE_MUTATION_IDS
+)
 def test_role_table_catches_widening(
     deployed: Deployed, region: str, name: str, function: str, mutate: Mutation
 ) -> None:
@@ -1408,6 +1681,19 @@ MOTO_GAPS = [
         Request("s3:GetObject", BUCKET_OBJ, None, {"aws:SecureTransport": "true"}),
         Decision.ALLOW,
         PermissionResult.DENIED,
+    ),
+    (
+        "StringLike ignored",
+        _policy(
+            _allow(
+                Action="s3:ListBucket",
+                Resource="arn:aws:s3:::bucket",
+                Condition={"StringLike": {"s3:prefix": "incoming/*"}},
+            )
+        ),
+        Request("s3:ListBucket", "arn:aws:s3:::bucket", None, {"s3:prefix": "quarantine/"}),
+        Decision.NEUTRAL,
+        PermissionResult.PERMITTED,
     ),
     (
         "* spans colons mid-segment",
