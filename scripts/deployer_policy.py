@@ -278,32 +278,41 @@ def canonical_action(action: str) -> str:
     return f"{prefix}:{privilege['privilege']}" if privilege else action
 
 
-def required_resource_types(action: str) -> tuple[str, ...]:
-    """The resource types the reference marks required (`*`) for the action; () = none."""
+def resource_types(action: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(required, optional) resource types of the action in the reference (`*` = required)."""
     prefix, _, name = action.partition(":")
     privilege = _privileges(prefix).get(name.lower())
     if not privilege:
-        return ()
+        return (), ()
     types = [r["resource_type"] for r in privilege["resource_types"] if r["resource_type"]]
-    required = [t.rstrip("*") for t in types if t.endswith("*")]
-    if required:
-        return tuple(required)
-    # Optional types only (e.g. events:PutTargets: a rule on the default or a custom bus):
-    # scope when we name every alternative's resource, else leave it to "*".
-    return tuple(t for t in types) if types else ()
+    required = tuple(t.rstrip("*") for t in types if t.endswith("*"))
+    optional = tuple(t for t in types if not t.endswith("*"))
+    return required, optional
+
+
+def required_resource_types(action: str) -> tuple[str, ...]:
+    """The types a statement for the action must cover: every required type, or, when the
+    reference marks none required, the alternatives (the call acts on one of them)."""
+    required, optional = resource_types(action)
+    return required or optional
 
 
 def scope(action: str) -> tuple[str, ...]:
-    """Resource patterns (unrendered) for the action, or ("*",)."""
+    """Resource patterns (unrendered) for the action, or ("*",).
+
+    Every required resource type must be one we name, else "*". An action whose types are
+    all optional (alternatives: lambda:TagResource on a function, an event source mapping or a
+    code signing config) is scoped to the alternatives we name; `scoped_by_recording` then
+    checks that every recorded request of it names one of our resources."""
     prefix = action.split(":", 1)[0]
-    types = required_resource_types(action)
+    required, optional = resource_types(action)
     patterns: list[str] = []
-    for resource_type in types:
+    for resource_type in required or optional:
         mapped = RESOURCE_PATTERNS.get((prefix, resource_type))
         if mapped is None:
-            if resource_type == "rule-on-custom-event-bus":
-                continue  # we only use the default bus; its alternative is listed
-            return ("*",)
+            if required:
+                return ("*",)
+            continue
         patterns.extend(mapped)
     return tuple(patterns) if patterns else ("*",)
 
@@ -390,7 +399,7 @@ class ApiCall:
         return f"{self.service}:{self.operation}"
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Permission:
     action: str
     resource: str | None  # the ARN the request acts on, when known
@@ -489,7 +498,7 @@ def permissions(entry: dict[str, Any], account: str = "123456789012") -> list[Pe
 
 
 def extra_resource(call: ApiCall, action: str, account: str) -> str | None:
-    if action == "iam:PassRole":
+    if action in ("iam:PassRole", "iam:GetRole"):
         role = (
             call.params.get("Role") or call.params.get("CloudWatchLogsRoleArn") or call.params.get("RoleArn")
         )
@@ -522,7 +531,7 @@ def resource_arn(call: ApiCall, action: str, account: str) -> str | None:
             return None
         return f"arn:{partition}:s3:::{parts[0]}" + (f"/{parts[1]}" if len(parts) > 1 and parts[1] else "")
     if service == "lambda":
-        match = re.match(r"^/[^/]+/functions/([^/]+)", call.path)
+        match = re.match(r"^/[^/]+/(?:functions|tags)/([^/]+)", call.path)
         name = unquote(match.group(1)) if match else _name(params, "FunctionName")
         if name is None:
             return None
@@ -547,10 +556,14 @@ def resource_arn(call: ApiCall, action: str, account: str) -> str | None:
         name = _name(params, "Name")
         return arn or (f"arn:{partition}:sns:{region}:{account}:{name}" if name else None)
     if service == "logs":
+        arn = _name(params, "resourceArn")
         name = _name(params, "logGroupName")
-        return f"arn:{partition}:logs:{region}:{account}:log-group:{name}" if name else None
+        return arn or (f"arn:{partition}:logs:{region}:{account}:log-group:{name}" if name else None)
     if service == "cloudtrail":
-        name = _name(params, "Name", "TrailName", "ResourceId")
+        names = params.get("ResourceIdList")
+        name = _name(params, "Name", "TrailName", "ResourceId") or (
+            names[0] if isinstance(names, list) and len(names) == 1 else None
+        )
         if name is None:
             return None
         return (
@@ -584,7 +597,8 @@ def read_recording(text: str) -> list[dict[str, Any]]:
 
 
 def all_permissions(entries: Iterable[dict[str, Any]]) -> list[Permission]:
-    return sorted({p for entry in entries for p in permissions(entry)})
+    found = {p for entry in entries for p in permissions(entry)}
+    return sorted(found, key=lambda p: (p.action, p.resource or "", p.api_action))
 
 
 def unknown_calls(entries: Iterable[dict[str, Any]]) -> list[str]:
@@ -786,10 +800,18 @@ def record_runs(port: int) -> list[dict[str, Any]]:
             emulator.reset(port)
             _recorder(endpoint, "reset-recording")
             _recorder(endpoint, "start-recording")
-            for cmd in runs:
-                _run(cmd, endpoint)
-            _recorder(endpoint, "stop-recording")
-            return read_recording(_recorder(endpoint, "download-recording", method="GET"))
+            try:
+                for cmd in runs:
+                    _run(cmd, endpoint)
+            finally:
+                # Kept for `generate --recording` (a rerun of the mapping without the runs).
+                _recorder(endpoint, "stop-recording")
+                text = _recorder(endpoint, "download-recording", method="GET")
+                emulator.STATE_DIR.mkdir(exist_ok=True)
+                saved = emulator.STATE_DIR / f"deployer-policy-recording-{port}.jsonl"
+                saved.write_text(text)
+                print(f"deployer-policy: recording saved in {saved}", flush=True)
+            return read_recording(text)
         finally:
             if started:
                 emulator.stop(port)

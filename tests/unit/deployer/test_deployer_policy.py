@@ -163,8 +163,9 @@ def test_trail_with_log_delivery_passes_its_role_to_cloudtrail() -> None:
         f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/secureinfra-trail",
     ) in found
     assert ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/secureinfra-ct") in found
-    assert ("iam:GetRole", f"arn:aws:iam::{ACCOUNT}:role/secureinfra-ct") not in found  # not a RoleName
-    assert "iam:GetRole" in {a for a, _ in found}
+    assert ("iam:GetRole", f"arn:aws:iam::{ACCOUNT}:role/secureinfra-ct") in found
+    without_logs = actions(entry("cloudtrail", "POST", "/", {"Name": "secureinfra-trail"}, target))
+    assert [a for a, _ in without_logs] == ["cloudtrail:CreateTrail"]
 
 
 def test_query_protocols_and_signing_names() -> None:
@@ -242,8 +243,10 @@ def test_policy_scopes_named_resources_and_conditions_pass_role() -> None:
             entry("s3", "PUT", f"/{BUCKET}?logging"),
             entry("ec2", "POST", "/", "Action=DescribeVpcs"),
             entry("lambda", "POST", "/2015-03-31/functions", body),
+            entry("iam", "POST", "/", f"Action=GetRole&RoleName={FUNCTION}"),
         ]
     )
+    assert _statement(policy, "iam:GetRole")["Resource"] == "arn:aws:iam::*:role/secureinfra-*"
     assert _statement(policy, "s3:PutBucketLogging")["Resource"] == "arn:aws:s3:::secureinfra-*"
     assert _statement(policy, "ec2:DescribeVpcs")["Resource"] == "*"
     assert (
@@ -252,7 +255,7 @@ def test_policy_scopes_named_resources_and_conditions_pass_role() -> None:
     pass_role = _statement(policy, "iam:PassRole")
     assert pass_role["Resource"] == "arn:aws:iam::*:role/secureinfra-*"
     assert pass_role["Condition"] == {"StringEquals": {"iam:PassedToService": "lambda.amazonaws.com"}}
-    assert dp.action_count(policy) == 4
+    assert dp.action_count(policy) == 5
 
 
 def test_a_request_outside_the_project_names_leaves_the_action_unscoped() -> None:
@@ -307,3 +310,16 @@ def test_shipped_file_is_what_the_generator_writes() -> None:
         for s in policy["Statement"]
         for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
     )
+
+
+def test_tagging_calls_name_their_resource_by_arn() -> None:
+    tags = entry("lambda", "GET", f"/2017-03-31/tags/{FUNCTION_ARN.replace(':', '%3A')}")
+    assert actions(tags) == [("lambda:ListTags", FUNCTION_ARN)]
+    group = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:/secureinfra/cloudtrail"
+    logs = entry("logs", "POST", "/", {"resourceArn": group}, "Logs_20140328.ListTagsForResource")
+    assert actions(logs) == [("logs:ListTagsForResource", group)]
+    trail = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.ListTags"
+    listed = entry("cloudtrail", "POST", "/", {"ResourceIdList": ["secureinfra-trail"]}, trail)
+    assert actions(listed) == [
+        ("cloudtrail:ListTags", f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/secureinfra-trail")
+    ]
