@@ -88,7 +88,11 @@ def error_of(result: dict[str, Any]) -> tuple[str | None, str | None] | None:
 
 
 def annotate(result: dict[str, Any], policy: RetryPolicy, log: Any) -> dict[str, Any]:
-    result["retries"] = {"attempts": log.attempts, "waited_seconds": round(log.waited, 1), "retried": log.retried}
+    result["retries"] = {
+        "attempts": log.attempts,
+        "waited_seconds": round(log.waited, 1),
+        "retried": log.retried,
+    }
     if result.get("failed") and log.retried and policy.matches(*(error_of(result) or (None, None))):
         result["msg"] = (
             f"{result.get('msg', '')} (still {error_of(result)[0]} after {log.attempts} attempts over "
@@ -110,7 +114,9 @@ class ActionModule(ActionBase):
         module_args = wrapped_args(args)
 
         def call() -> dict[str, Any]:
-            return self._execute_module(module_name=args["module"], module_args=module_args, task_vars=task_vars)
+            return self._execute_module(
+                module_name=args["module"], module_args=module_args, task_vars=task_vars
+            )
 
         outcome, log = run_with_backoff(call, error_of, policy, sleep=time.sleep, clock=time.monotonic)
         return annotate({**result, **outcome}, policy, log)

@@ -250,7 +250,10 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_list_to_ansible_dict,
     compare_aws_tags,
 )
-from ansible_collections.secureinfra.baseline.plugins.module_utils.backoff import RetryPolicy, call_with_backoff
+from ansible_collections.secureinfra.baseline.plugins.module_utils.backoff import (
+    RetryPolicy,
+    call_with_backoff,
+)
 
 View = dict[str, Any]
 

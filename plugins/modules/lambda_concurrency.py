@@ -166,8 +166,9 @@ def quota_problem(name: str, before: int | None, wanted: int, account: dict[str,
     current = f", {before} of them reserved by this function now" if before else ""
     return (
         f"Reserved concurrency {wanted} for Lambda function '{name}' does not fit the account: the "
-        f"{QUOTA_HINT} is {account['concurrent_executions']} in this region, {unreserved} unreserved{current}; "
-        f"reserving {wanted} would leave {left} unreserved, below AWS's minimum of {account['minimum_unreserved']} "
+        f"{QUOTA_HINT} is {account['concurrent_executions']} in this region, "
+        f"{unreserved} unreserved{current}; reserving {wanted} would leave {left} unreserved, "
+        f"below AWS's minimum of {account['minimum_unreserved']} "
         f"(min(100, ConcurrentExecutions)). Ask AWS for a higher quota or lower the reservation."
     )
 

@@ -48,7 +48,9 @@ options:
     description: Regular expression (case-insensitive) the error message must also match to be retried.
     type: str
   retry_timeout:
-    description: Seconds of waiting, across all retries, before the last failure is returned (C(0) - no retry).
+    description:
+      - Seconds of waiting, across all retries, before the last failure is returned.
+      - C(0) does not retry.
     type: int
     default: 180
   retry_initial_delay:
@@ -96,5 +98,9 @@ retries:
   description: How many attempts were made, how long was waited, and each retried error.
   returned: always
   type: dict
-  sample: {"attempts": 2, "waited_seconds": 1.4, "retried": [{"code": "InvalidParameterValueException", "message": "...", "delay": 1.4}]}
+  sample:
+    attempts: 2
+    waited_seconds: 1.4
+    retried:
+      - {"code": "InvalidParameterValueException", "message": "...", "delay": 1.4}
 """

@@ -92,7 +92,10 @@ logging:
   description: The logging configuration after the task; empty when logging is off.
   returned: always
   type: dict
-  sample: {"target_bucket": "my-log-bucket", "target_prefix": "access-logs/", "target_object_key_format": "simple"}
+  sample:
+    target_bucket: my-log-bucket
+    target_prefix: access-logs/
+    target_object_key_format: simple
 """
 
 import contextlib
@@ -132,7 +135,9 @@ def view_from_aws(status: dict[str, Any]) -> View:
         "target_object_key_format": "partitioned" if "PartitionedPrefix" in key_format else "simple",
     }
     if view["target_object_key_format"] == "partitioned":
-        view["partition_date_source"] = key_format["PartitionedPrefix"].get("PartitionDateSource", "EventTime")
+        view["partition_date_source"] = key_format["PartitionedPrefix"].get(
+            "PartitionDateSource", "EventTime"
+        )
     return view
 
 
@@ -184,7 +189,11 @@ def main() -> None:
             "bucket_name": {"type": "str", "required": True, "aliases": ["name"]},
             "target_bucket": {"type": "str"},
             "target_prefix": {"type": "str", "default": ""},
-            "target_object_key_format": {"type": "str", "choices": ["simple", "partitioned"], "default": "simple"},
+            "target_object_key_format": {
+                "type": "str",
+                "choices": ["simple", "partitioned"],
+                "default": "simple",
+            },
             "partition_date_source": {
                 "type": "str",
                 "choices": ["EventTime", "DeliveryTime"],

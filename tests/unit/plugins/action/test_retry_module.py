@@ -14,12 +14,18 @@ ROLE_NOT_READY = {
     "failed": True,
     "msg": "Unable to create function: An error occurred (InvalidParameterValueException) when calling the "
     "CreateFunction operation: The role defined for the function cannot be assumed by Lambda.",
-    "error": {"code": "InvalidParameterValueException", "message": "The role defined for the function cannot be assumed by Lambda."},
+    "error": {
+        "code": "InvalidParameterValueException",
+        "message": "The role defined for the function cannot be assumed by Lambda.",
+    },
 }
 BAD_RUNTIME = {
     "failed": True,
     "msg": "Unable to create function",
-    "error": {"code": "InvalidParameterValueException", "message": "Value python2 at 'runtime' failed to satisfy constraint"},
+    "error": {
+        "code": "InvalidParameterValueException",
+        "message": "Value python2 at 'runtime' failed to satisfy constraint",
+    },
 }
 CREATED = {"changed": True, "configuration": {"function_name": "fn"}}
 
@@ -29,7 +35,9 @@ def _action(args: dict[str, Any], results: list[dict[str, Any]], check_mode: boo
     task.args = args
     context = PlayContext()
     context.check_mode = check_mode
-    plugin = action.ActionModule(task, mock.MagicMock(), context, mock.MagicMock(), mock.MagicMock(), mock.MagicMock())
+    plugin = action.ActionModule(
+        task, mock.MagicMock(), context, mock.MagicMock(), mock.MagicMock(), mock.MagicMock()
+    )
     calls: list[dict[str, Any]] = []
 
     def execute(module_name=None, module_args=None, task_vars=None, **kwargs):
@@ -98,6 +106,7 @@ def test_gives_up_after_the_budget_and_says_so(sleeps):
     result = plugin.run(task_vars={})
     assert result["failed"] is True
     assert sum(sleeps) == pytest.approx(10)
+    assert len(calls) == len(sleeps) + 1 == result["retries"]["attempts"]
     assert "retry_timeout is 10 s" in result["msg"]
     assert "cannot be assumed by Lambda" in result["msg"]
 

@@ -13,7 +13,10 @@ LAMBDA = backoff.RetryPolicy(
     initial_delay=2,
     max_delay=16,
 )
-ROLE_NOT_READY = ("InvalidParameterValueException", "The role defined for the function cannot be assumed by Lambda.")
+ROLE_NOT_READY = (
+    "InvalidParameterValueException",
+    "The role defined for the function cannot be assumed by Lambda.",
+)
 
 
 class FakeTime:
@@ -88,7 +91,7 @@ def test_gives_up_when_the_budget_is_spent():
     assert outcome == ROLE_NOT_READY
     assert sum(fake.sleeps) == 60  # exactly the budget: 2+4+8+16+16+14
     assert fake.sleeps == [2, 4, 8, 16, 16, 14]
-    assert len(calls) == 7
+    assert len(calls) == 7 == log.attempts
 
 
 @pytest.mark.parametrize(
@@ -133,7 +136,9 @@ def _client_error(code: str, message: str = "m") -> ClientError:
 
 def test_call_with_backoff_raises_the_last_error_and_retries_only_named_codes():
     fake = FakeTime()
-    policy = backoff.RetryPolicy(("ContinuousBackupsUnavailableException",), timeout=5, initial_delay=1, max_delay=4)
+    policy = backoff.RetryPolicy(
+        ("ContinuousBackupsUnavailableException",), timeout=5, initial_delay=1, max_delay=4
+    )
     attempts = []
 
     def always_unavailable():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-
 from unittest import mock
 
 import boto3
@@ -58,7 +57,10 @@ def account(aws):
         state["reads"] += 1
         names = [f["FunctionName"] for f in original(client, "ListFunctions", {})["Functions"]]
         reserved = sum(
-            original(client, "GetFunctionConcurrency", {"FunctionName": n}).get("ReservedConcurrentExecutions") or 0
+            original(client, "GetFunctionConcurrency", {"FunctionName": n}).get(
+                "ReservedConcurrentExecutions"
+            )
+            or 0
             for n in names
         )
         return {
@@ -185,7 +187,11 @@ def test_bad_input(lam, run_module, args, message):
 def _other_function(lam, name="other-fn"):
     role = lam.get_function(FunctionName=FUNCTION)["Configuration"]["Role"]
     lam.create_function(
-        FunctionName=name, Runtime="python3.12", Role=role, Handler="handler.handler", Code={"ZipFile": _zip()}
+        FunctionName=name,
+        Runtime="python3.12",
+        Role=role,
+        Handler="handler.handler",
+        Code={"ZipFile": _zip()},
     )
     return name
 
@@ -218,7 +224,9 @@ def test_strict_fails_with_the_same_message(lam, run_module, account):
 
 def test_minimum_is_100_above_a_limit_of_100(lam, run_module, account):
     account["limit"] = 150
-    assert run_module(mod, {"function_name": FUNCTION, "reserved_concurrent_executions": 50})["changed"] is True
+    assert (
+        run_module(mod, {"function_name": FUNCTION, "reserved_concurrent_executions": 50})["changed"] is True
+    )
     result = run_module(mod, {"function_name": _other_function(lam), "reserved_concurrent_executions": 1})
     assert result["reservation_skipped"] is True
     assert "would leave 99 unreserved, below AWS's minimum of 100" in result["warnings"][0]
@@ -250,7 +258,11 @@ def test_lowering_or_removing_never_reads_the_account(lam, run_module, account):
     run_module(mod, {"function_name": FUNCTION, "reserved_concurrent_executions": 10})
     reads = account["reads"]
     account["limit"] = 10  # a lower quota now: lowering is still allowed
-    assert run_module(mod, {"function_name": FUNCTION, "reserved_concurrent_executions": 5})["changed"] is True
-    assert run_module(mod, {"function_name": FUNCTION, "reserved_concurrent_executions": 5})["changed"] is False
+    assert (
+        run_module(mod, {"function_name": FUNCTION, "reserved_concurrent_executions": 5})["changed"] is True
+    )
+    assert (
+        run_module(mod, {"function_name": FUNCTION, "reserved_concurrent_executions": 5})["changed"] is False
+    )
     assert run_module(mod, {"function_name": FUNCTION, "state": "absent"})["changed"] is True
     assert account["reads"] == reads

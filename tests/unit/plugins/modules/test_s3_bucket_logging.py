@@ -16,9 +16,7 @@ TARGET = "log-bucket"
 def s3(aws):
     client = boto3.client("s3", region_name="us-east-1")
     client.create_bucket(Bucket=SOURCE)
-    client.create_bucket(
-        Bucket=TARGET, ObjectOwnership="BucketOwnerEnforced"
-    )
+    client.create_bucket(Bucket=TARGET, ObjectOwnership="BucketOwnerEnforced")
     policy = {
         "Version": "2012-10-17",
         "Statement": [
@@ -85,7 +83,9 @@ def test_check_mode_predicts_without_writing(s3, run_module, no_acl_calls):
 
 def test_prefix_change_with_diff(s3, run_module):
     run_module(mod, {"bucket_name": SOURCE, "target_bucket": TARGET, "target_prefix": "a/"})
-    result = run_module(mod, {"bucket_name": SOURCE, "target_bucket": TARGET, "target_prefix": "b/"}, diff=True)
+    result = run_module(
+        mod, {"bucket_name": SOURCE, "target_bucket": TARGET, "target_prefix": "b/"}, diff=True
+    )
     assert result["changed"] is True
     assert result["diff"]["before"]["target_prefix"] == "a/"
     assert result["diff"]["after"]["target_prefix"] == "b/"
