@@ -18,45 +18,8 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-DOCUMENTATION = r"""
-name: aws_name_errors
-short_description: What AWS refuses in a resource name
-version_added: 0.2.0
-description:
-  - Checks a name against the naming rule of the AWS API that receives it (length, characters,
-    reserved prefixes and suffixes), for the kinds in C(NAME_RULES) (s3_bucket, dynamodb_table,
-    dynamodb_attribute, lambda_function, iam_role, iam_path, sqs_queue, sns_topic, log_group,
-    cloudtrail_trail, kms_alias, eventbridge_rule, metric_namespace, s3_metrics_id, tag_key).
-  - Returns the list of problems (empty when AWS accepts the name), each naming the variable.
-  - The other filters of this file (aws_tag_errors, aws_number_errors, aws_bool_errors,
-    aws_schedule_errors, aws_cidr_errors, aws_principal_errors, aws_alarm_errors,
-    aws_lambda_env_errors, aws_s3_prefix_errors, aws_zone_errors, aws_partition) are documented
-    in the .yml file of the same name next to this one.
-options:
-  _input:
-    description: The name.
-    type: raw
-    required: true
-  kind:
-    description: Which AWS naming rule applies.
-    type: str
-    required: true
-  var:
-    description: The variable the name comes from (or is built from), for the message.
-    type: str
-    required: true
-"""
-
-EXAMPLES = r"""
-errors: "{{ 'My_Bucket' | secureinfra.baseline.aws_name_errors('s3_bucket', 'storage_bucket_prefix') }}"
-"""
-
-RETURN = r"""
-_value:
-  description: The problems found, empty when AWS accepts the name.
-  type: list
-  elements: str
-"""
+# Each filter's DOCUMENTATION, EXAMPLES and RETURN are in plugins/filter/<filter>.yml (ansible-doc
+# reads those for a file holding several filters).
 
 # CloudWatch Logs PutRetentionPolicy, retentionInDays valid values.
 # https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutRetentionPolicy.html

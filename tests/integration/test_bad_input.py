@@ -1,130 +1,717 @@
-"""Bad input fails with a clear message before any AWS call (the recorder sees nothing)."""
+"""Bad input fails with a clear message before any AWS call.
+
+The cases are written from AWS's documented limits (the sources are next to each rule in
+plugins/filter/aws_rules.py). All the cases whose rule needs no AWS read run as ONE playbook run over
+an inventory with one host per case: each host carries its case's bad values as host variables and
+the same region settings (us-east-1, the main emulator). Each host must fail with its own message
+(naming the variable) and the recorder must see no call at all during that run: zero calls for
+every case. The few cases that need a read (the region's availability zones) run in a second
+inventory, where the only calls allowed are the reads. Strings from `-e key=value` are checked
+last: numbers are accepted and the run proceeds; booleans that a template reads as they are must
+be given as JSON.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from conftest import PlaybookRun
 
-CASES: list[tuple[str, dict[str, Any], str]] = [
-    ("empty Owner tag", {"baseline_owner": ""}, "must not be empty"),
-    ("blank Project tag", {"baseline_project": "   "}, "must not be empty"),
-    ("unknown region", {"baseline_region": "us-nowhere-1"}, "region us-nowhere-1 is not one of"),
-    ("unknown home region", {"baseline_home_region": "mars-1"}, "home region mars-1 is not supported"),
-    ("upper-case prefix", {"baseline_prefix": "Secure_Infra"}, 'baseline_prefix "Secure_Infra" must be'),
-    ("upper-case bucket prefix", {"storage_bucket_prefix": "MyData"}, 'storage_bucket_prefix "MyData"'),
+Case = tuple[str, dict[str, Any], list[str]]
+
+TABLE = {
+    "name": "data",
+    "hash_key": {"name": "id", "type": "S"},
+    "range_key": {"name": "timestamp", "type": "N"},
+}
+TAGS = {"Environment": "dev", "Owner": "platform-team", "Project": "p", "ManagedBy": "ansible"}
+
+
+def _tags(**extra: str) -> dict[str, str]:
+    return {**TAGS, **extra}
+
+
+def _subnets(*cidrs: str) -> list[dict[str, Any]]:
+    return [{"cidr": cidr, "az_index": index} for index, cidr in enumerate(cidrs)]
+
+
+def _both(name: str, value: Any) -> dict[str, Any]:
+    """A prefix or name set consistently in the functions and iam roles (they must agree)."""
+    return {f"functions_{name}": value, f"iam_{name}": value}
+
+
+# (case, host variables, fragments the host's failure message must contain)
+CASES: list[Case] = [
+    # shared settings: tags (key 1-128, value 0-256, no aws:, allowed characters, at most 50)
+    ("empty Owner tag", {"baseline_owner": ""}, ["must not be empty"]),
+    ("blank Project tag", {"baseline_project": "   "}, ["must not be empty"]),
+    ("unknown region", {"baseline_region": "us-nowhere-1"}, ["region us-nowhere-1 is not one of"]),
+    ("unknown home region", {"baseline_home_region": "mars-1"}, ["home region mars-1 is not supported"]),
     (
-        "days not a number",
-        {"storage_noncurrent_version_expiration_days": "ninety"},
-        "storage_noncurrent_version_expiration_days",
+        "home region with no host",
+        {"baseline_home_region": "us-west-2"},
+        ['baseline_home_region="us-west-2"', "no host of the inventory group regions"],
     ),
-    ("bool not a bool", {"storage_require_vpc_endpoint": "maybe"}, "storage_require_vpc_endpoint"),
-    ("zero retention days", {"storage_access_log_retention_days": 0}, "day counts must be at least 1"),
-    ("extra principal not an ARN", {"storage_data_bucket_extra_principals": ["bob"]}, "must be IAM ARNs"),
-    ("VPC CIDR too large", {"network_endpoints_vpc_cidr": "10.0.0.0/8"}, "VPC CIDR must be an IPv4 /16-/28"),
+    ("upper-case prefix", {"baseline_prefix": "Secure_Infra"}, ['baseline_prefix="Secure_Infra"']),
+    ("prefix of 21 characters", {"baseline_prefix": "a" * 21}, ["baseline_prefix=", "3-20"]),
+    (
+        "tag key in the aws: namespace",
+        {"baseline_tags": _tags(**{"aws:team": "x"})},
+        ["baseline_tags.aws:team", "aws:"],
+    ),
+    (
+        "tag value in the aws: namespace",
+        {"baseline_tags": _tags(Owner="AWS:team")},
+        ["baseline_tags.Owner", "aws:"],
+    ),
+    (
+        "tag key of 129 characters",
+        {"baseline_tags": _tags(**{"k" * 129: "v"})},
+        ["baseline_tags.kkk", "1-128"],
+    ),
+    (
+        "tag value of 257 characters",
+        {"baseline_tags": _tags(Owner="o" * 257)},
+        ["baseline_tags.Owner", "0-256"],
+    ),
+    (
+        "tag key with #",
+        {"baseline_tags": _tags(**{"Cost#Center": "1"})},
+        ["baseline_tags.Cost#Center", "may hold only"],
+    ),
+    (
+        "49 tags plus the 2 the roles add",
+        {"baseline_tags": _tags(**{f"T{i}": "v" for i in range(45)})},
+        ["baseline_tags", "at most 50 tags"],
+    ),
+    # encryption: KMS alias, key policy principals
+    ("reserved key alias", {"encryption_key_alias": "aws/evil"}, ["encryption_key_alias", "aws/"]),
+    ("key alias with a space", {"encryption_key_alias": "my key"}, ["encryption_key_alias", "only letters"]),
+    ("key alias of 251 characters", {"encryption_key_alias": "k" * 251}, ["encryption_key_alias", "1-250"]),
+    (
+        "unknown key service",
+        {"encryption_key_services": ["cloudtrail", "lambda"]},
+        ["encryption_key_services"],
+    ),
+    (
+        "key admin not an ARN",
+        {"encryption_key_admin_arns": ["alice"]},
+        ["encryption_key_admin_arns[0]", "IAM principal ARN"],
+    ),
+    (
+        "key admin from another partition",
+        {"encryption_key_admin_arns": ["arn:aws-cn:iam::123456789012:role/admin"]},
+        ["encryption_key_admin_arns[0]", "partition aws-cn"],
+    ),
+    (
+        "key admin not a principal",
+        {"encryption_key_admin_arns": ["arn:aws:s3:::my-bucket"]},
+        ["encryption_key_admin_arns[0]", "IAM principal ARN"],
+    ),
+    ("tags not a dict", {"encryption_tags": ["Owner"]}, ["encryption_tags"]),
+    (
+        "log-group pattern with a space",
+        {"encryption_log_group_patterns": ["/my logs/*"]},
+        ["encryption_log_group_patterns"],
+    ),
+    ("key rotation not a bool", {"encryption_key_rotation": "maybe"}, ["encryption_key_rotation"]),
+    # network: CIDRs /16-/28, inside the VPC, not overlapping
+    (
+        "VPC CIDR too large",
+        {"network_endpoints_vpc_cidr": "10.0.0.0/8"},
+        ["network_endpoints_vpc_cidr", "/16 and /28"],
+    ),
+    (
+        "VPC CIDR not an address",
+        {"network_endpoints_vpc_cidr": "10.0.0.300/16"},
+        ["network_endpoints_vpc_cidr", "CIDR notation"],
+    ),
+    (
+        "VPC CIDR with host bits",
+        {"network_endpoints_vpc_cidr": "10.0.0.1/16"},
+        ["network_endpoints_vpc_cidr", "no host bits"],
+    ),
+    (
+        "subnet outside the VPC",
+        {"network_endpoints_private_subnets": _subnets("10.1.1.0/24", "10.0.2.0/24")},
+        ["network_endpoints_private_subnets[0].cidr", "inside the VPC CIDR"],
+    ),
+    (
+        "overlapping subnets",
+        {"network_endpoints_private_subnets": _subnets("10.0.1.0/24", "10.0.1.128/25")},
+        ["network_endpoints_private_subnets[1].cidr", "overlaps 10.0.1.0/24"],
+    ),
+    (
+        "subnet smaller than /28",
+        {"network_endpoints_private_subnets": _subnets("10.0.1.0/29", "10.0.2.0/24")},
+        ["network_endpoints_private_subnets[0].cidr", "/16 and /28"],
+    ),
     (
         "a single subnet",
-        {"network_endpoints_private_subnets": [{"cidr": "10.0.1.0/24", "az_index": 0}]},
-        "at least two private subnets",
+        {"network_endpoints_private_subnets": _subnets("10.0.1.0/24")},
+        ["network_endpoints_private_subnets", "at least two private subnets"],
     ),
     (
         "subnet without cidr",
         {"network_endpoints_private_subnets": [{"az_index": 0}, {"az_index": 1}]},
-        "cidr",
+        ["cidr"],
+    ),
+    (
+        "two subnets in one zone",
+        {
+            "network_endpoints_private_subnets": [
+                {"cidr": "10.0.1.0/24", "az_index": 0},
+                {"cidr": "10.0.2.0/24", "az_index": 0},
+            ]
+        },
+        ["network_endpoints_private_subnets", "its own az_index"],
     ),
     (
         "unknown endpoint service",
         {"network_endpoints_gateway_services": ["s3", "ec2"]},
-        "network_endpoints_gateway_services",
+        ["network_endpoints_gateway_services"],
     ),
-    ("wildcard endpoint action", {"network_endpoints_s3_actions": ["s3:*"]}, "without wildcards"),
-    ("reserved key alias", {"encryption_key_alias": "aws/evil"}, "must be letters"),
-    ("unknown key service", {"encryption_key_services": ["cloudtrail", "lambda"]}, "encryption_key_services"),
-    ("tags not a dict", {"encryption_tags": ["Owner"]}, "encryption_tags"),
-    # data plane
-    ("memory below 128", {"functions_memory_size": 64}, "memory must be 128-10240 MB (got 64)"),
-    ("unknown runtime", {"functions_runtime": "python2.7"}, "functions_runtime"),
-    ("timeout of zero", {"functions_timeout": 0}, "timeout 1-900 s"),
-    ("retention not a Logs value", {"functions_log_retention_days": 42}, "(got 42)"),
-    ("negative reserved concurrency", {"functions_reserved_concurrency": {"processor": -1}}, "not negative"),
-    ("concurrency for an unknown function", {"functions_reserved_concurrency": {"importer": 1}}, "only for"),
-    ("schedule not an expression", {"functions_analytics_schedule": "every hour"}, "rate(...) or cron(...)"),
     (
-        "quarantine under incoming",
-        {"functions_quarantine_prefix": "incoming/bad/"},
-        "outside the incoming prefix",
+        "wildcard endpoint action",
+        {"network_endpoints_s3_actions": ["s3:*"]},
+        ["network_endpoints_s3_actions", "without wildcards"],
     ),
+    (
+        "wildcard table action",
+        {"network_endpoints_dynamodb_actions": ["dynamodb:Get*"]},
+        ["network_endpoints_dynamodb_actions", "without wildcards"],
+    ),
+    (
+        "egress destination not a CIDR",
+        {"network_endpoints_security_group_egress_cidrs": ["anywhere"]},
+        ["network_endpoints_security_group_egress_cidrs[0]"],
+    ),
+    # storage: S3 bucket naming (whole name with account and region), lifecycle days, principals
+    ("upper-case bucket prefix", {"storage_bucket_prefix": "MyData"}, ['storage_bucket_prefix="MyData"']),
+    ("bucket prefix xn--", {"storage_bucket_prefix": "xn--data"}, ["storage_bucket_prefix", "xn--"]),
+    ("bucket prefix sthree-", {"storage_bucket_prefix": "sthree-data"}, ["storage_bucket_prefix", "sthree-"]),
+    (
+        "days not a number",
+        {"storage_noncurrent_version_expiration_days": "ninety"},
+        ["storage_noncurrent_version_expiration_days"],
+    ),
+    ("bool not a bool", {"storage_require_vpc_endpoint": "maybe"}, ["storage_require_vpc_endpoint"]),
+    (
+        "zero retention days",
+        {"storage_access_log_retention_days": 0},
+        ["storage_access_log_retention_days=0", "at least 1"],
+    ),
+    (
+        "zero abort days",
+        {"storage_abort_incomplete_multipart_days": 0},
+        ["storage_abort_incomplete_multipart_days=0"],
+    ),
+    (
+        "extra principal not an ARN",
+        {"storage_data_bucket_extra_principals": ["bob"]},
+        ["storage_data_bucket_extra_principals[0]", "IAM principal ARN"],
+    ),
+    (
+        "extra principal from GovCloud",
+        {"storage_data_bucket_extra_principals": ["arn:aws-us-gov:iam::123456789012:user/bob"]},
+        ["storage_data_bucket_extra_principals[0]", "partition aws-us-gov"],
+    ),
+    (
+        "function role name of 65 characters",
+        {"storage_data_bucket_function_roles": ["r" * 65]},
+        ["storage_data_bucket_function_roles", "1-64"],
+    ),
+    ("no function role", {"storage_data_bucket_function_roles": []}, ["storage_data_bucket_function_roles"]),
+    ("wildcard access-log prefix", {"storage_access_log_prefix": "logs/*/"}, ["storage_access_log_prefix"]),
+    (
+        "metrics id with a space",
+        {"storage_request_metrics_id": "Entire Bucket"},
+        ["storage_request_metrics_id"],
+    ),
+    (
+        "string boolean read by the bucket policy template",
+        {"storage_require_vpc_endpoint": "false"},
+        ["storage_require_vpc_endpoint", "give it as JSON"],
+    ),
+    # table: DynamoDB names 3-255 of a-z A-Z 0-9 _ . -, key attributes 1-255 bytes
     (
         "typo in a table key type",
         {"table_tables": [{"name": "data", "hash_key": {"name": "id", "type": "Str"}}]},
-        "type",
+        ["type"],
     ),
-    (
-        "duplicate table names",
-        {
-            "table_tables": [
-                {"name": "a", "hash_key": {"name": "id", "type": "S"}},
-                {"name": "a", "hash_key": {"name": "id", "type": "S"}},
-            ]
-        },
-        "unique names",
-    ),
+    ("duplicate table names", {"table_tables": [TABLE, TABLE]}, ["table_tables", "unique"]),
     (
         "sort key equals partition key",
-        {
-            "table_tables": [
-                {
-                    "name": "a",
-                    "hash_key": {"name": "id", "type": "S"},
-                    "range_key": {"name": "id", "type": "N"},
-                }
-            ]
-        },
-        "must differ from the partition key",
+        {"table_tables": [{**TABLE, "range_key": {"name": "id", "type": "N"}}]},
+        ["table_tables[data].range_key.name", "must differ from the partition key"],
     ),
-    ("weak password length", {"iam_password_min_length": 8}, "at least 14 characters"),
-    ("session longer than 12 h", {"iam_role_max_session_duration": 50000}, "3600-43200"),
-    ("wildcard S3 prefix", {"iam_incoming_prefix": "in*/"}, "without wildcards"),
-    # audit and monitoring
+    (
+        "table name with a space",
+        {"table_tables": [{**TABLE, "name": "my data"}]},
+        ["table_tables", "a DynamoDB table name"],
+    ),
+    ("table name of 256 characters", {"table_name_prefix": "p" * 251}, ["table_name_prefix", "3-255"]),
+    (
+        "empty key attribute name",
+        {"table_tables": [{**TABLE, "hash_key": {"name": "", "type": "S"}}]},
+        ["table_tables[data].hash_key.name", "1-255 bytes"],
+    ),
+    (
+        "key attribute of 256 bytes",
+        {"table_tables": [{**TABLE, "range_key": {"name": "é" * 128, "type": "N"}}]},
+        ["table_tables[data].range_key.name", "1-255 bytes"],
+    ),
+    ("no table", {"table_tables": []}, ["table_tables", "at least one table"]),
+    ("table wait of zero", {"table_wait_timeout": 0}, ["table_wait_timeout=0"]),
+    # iam: role names, session 3600-43200, password policy, prefixes shared with functions
+    (
+        "weak password length",
+        {"iam_password_min_length": 8},
+        ["iam_password_min_length=8", "at least 14 characters"],
+    ),
+    (
+        "session longer than 12 h",
+        {"iam_role_max_session_duration": 50000},
+        ["iam_role_max_session_duration", "3600-43200"],
+    ),
+    ("password reuse of 5", {"iam_password_reuse_prevention": 5}, ["iam_password_reuse_prevention=5"]),
+    ("passwords kept a year", {"iam_password_max_age": 365}, ["iam_password_max_age=365", "1-90"]),
+    (
+        "wildcard S3 prefix",
+        {**_both("incoming_prefix", "in*/")},
+        ["iam_incoming_prefix", "without wildcards"],
+    ),
+    (
+        "prefix without a slash",
+        {**_both("incoming_prefix", "incoming")},
+        ["iam_incoming_prefix", "ending with /"],
+    ),
+    (
+        "quarantine under incoming",
+        {**_both("quarantine_prefix", "incoming/bad/")},
+        ["iam_quarantine_prefix", "neither may lie under the other"],
+    ),
+    (
+        "incoming prefixes that disagree",
+        {"iam_incoming_prefix": "in/"},
+        ["iam_incoming_prefix", "functions_incoming_prefix", "must be the same"],
+    ),
+    (
+        "topic names that disagree",
+        {"iam_alarm_topic_name": "other"},
+        ["iam_alarm_topic_name", "must be the same"],
+    ),
+    (
+        "data table that is not a table",
+        {**_both("data_table", "ghost")},
+        ['iam_data_table="ghost"', "not a table of table_tables"],
+    ),
+    (
+        "a function twice",
+        {"iam_functions": ["processor", "processor"]},
+        ["iam_functions", "each function once"],
+    ),
+    ("unknown function", {"iam_functions": ["importer"]}, ["iam_functions"]),
+    (
+        "topic name with !",
+        {**_both("alarm_topic_name", "alarms!"), "monitoring_topic_name": "alarms!"},
+        ["iam_alarm_topic_name", "SNS"],
+    ),
+    (
+        "string boolean read by the policy template",
+        {"iam_xray_tracing": "yes"},
+        ["iam_xray_tracing", "give it as JSON"],
+    ),
+    # functions: Lambda limits, schedule expressions, code folders
+    ("memory below 128", {"functions_memory_size": 64}, ["functions_memory_size=64", "128-10240"]),
+    ("memory above 10240", {"functions_memory_size": 10241}, ["functions_memory_size=10241", "128-10240"]),
+    ("timeout of zero", {"functions_timeout": 0}, ["functions_timeout=0", "1-900"]),
+    ("timeout above 15 minutes", {"functions_timeout": 901}, ["functions_timeout=901", "1-900"]),
+    ("timeout not a number", {"functions_timeout": "ninety"}, ["functions_timeout"]),
+    ("unknown runtime", {"functions_runtime": "python2.7"}, ["functions_runtime"]),
+    (
+        "retention not a Logs value",
+        {"functions_log_retention_days": 42},
+        ["functions_log_retention_days=42", "one of 1, 3, 5"],
+    ),
+    (
+        "negative reserved concurrency",
+        {"functions_reserved_concurrency": {"processor": -1}},
+        ["functions_reserved_concurrency=-1"],
+    ),
+    (
+        "concurrency for an unknown function",
+        {"functions_reserved_concurrency": {"importer": 1}},
+        ["functions_reserved_concurrency", "only for"],
+    ),
+    (
+        "schedule not an expression",
+        {"functions_analytics_schedule": "every hour"},
+        ["functions_analytics_schedule", "rate(1 minute"],
+    ),
+    (
+        "rate of 1 in the plural",
+        {"functions_analytics_schedule": "rate(1 minutes)"},
+        ["functions_analytics_schedule", "singular"],
+    ),
+    (
+        "rate of 5 in the singular",
+        {"functions_analytics_schedule": "rate(5 minute)"},
+        ["functions_analytics_schedule", "plural"],
+    ),
+    (
+        "rate of zero",
+        {"functions_key_rotation_schedule": "rate(0 days)"},
+        ["functions_key_rotation_schedule"],
+    ),
+    (
+        "cron of 5 fields",
+        {"functions_analytics_schedule": "cron(0 12 * * ?)"},
+        ["functions_analytics_schedule", "6 fields"],
+    ),
+    (
+        "cron without ?",
+        {"functions_analytics_schedule": "cron(0 12 * * * *)"},
+        ["functions_analytics_schedule", "must be ?"],
+    ),
+    (
+        "cron hour 25",
+        {"functions_key_rotation_schedule": "cron(0 25 * * ? *)"},
+        ["functions_key_rotation_schedule", "hours"],
+    ),
+    (
+        "missing code folder",
+        {"functions_code_dir": "/nonexistent/lambda"},
+        ["functions_code_dir", "processor/handler.py"],
+    ),
+    (
+        "DLQ retention under a minute",
+        {"functions_dlq_retention_seconds": 30},
+        ["functions_dlq_retention_seconds=30", "60-1209600"],
+    ),
+    ("key age of zero", {"functions_max_key_age_days": 0}, ["functions_max_key_age_days=0"]),
+    (
+        "negative grace period",
+        {"functions_key_grace_period_days": -1},
+        ["functions_key_grace_period_days=-1"],
+    ),
+    (
+        "reports under incoming",
+        {**_both("report_prefix", "incoming/reports/")},
+        ["functions_report_prefix", "invoke the processor"],
+    ),
+    (
+        "exempt tag in the aws: namespace",
+        {"functions_key_exempt_tag": "aws:exempt"},
+        ["functions_key_exempt_tag", "aws:"],
+    ),
+    # audit: CloudTrail names, trail bucket, Logs retention, tables named
+    (
+        "retention not a CloudWatch value",
+        {"audit_log_group_retention_days": 42},
+        ["audit_log_group_retention_days=42"],
+    ),
+    (
+        "unknown missing-trail action",
+        {"audit_missing_trail_action": "explode"},
+        ["audit_missing_trail_action"],
+    ),
+    ("invalid trail name", {"audit_trail_name": "my trail!"}, ['audit_trail_name="my trail!"']),
+    ("trail name with adjacent dots", {"audit_trail_name": "my..trail"}, ["audit_trail_name", "no adjacent"]),
+    ("trail name of 2 characters", {"audit_trail_name": "ab"}, ["audit_trail_name", "3-128"]),
+    ("upper-case trail bucket prefix", {"audit_bucket_prefix": "Trail"}, ['audit_bucket_prefix="Trail"']),
+    (
+        "log group with a space",
+        {"audit_log_group_name": "/my logs", "monitoring_cis_log_group": "/my logs"},
+        ["audit_log_group_name"],
+    ),
+    (
+        "no data-event region",
+        {"audit_data_event_regions": []},
+        ["audit_data_event_regions", "at least one region"],
+    ),
+    (
+        "unknown data-event region",
+        {"audit_data_event_regions": ["mars-1"]},
+        ["audit_data_event_regions", '"mars-1"'],
+    ),
+    (
+        "data events on a table not created",
+        {"audit_data_table_names": ["secureinfra-ghost"]},
+        ["audit_data_table_names", "secureinfra-ghost"],
+    ),
+    (
+        "trail home region that disagrees",
+        {"audit_home_region": "us-west-1"},
+        ["audit_home_region", "must be the same"],
+    ),
+    ("log files kept zero days", {"audit_log_file_retention_days": 0}, ["audit_log_file_retention_days=0"]),
+    # monitoring: PutMetricAlarm fields after overrides, SNS protocols, shared names
     (
         "unknown alarm in the overrides",
         {"monitoring_alarm_overrides": {"s3-everything": {"threshold": 1}}},
-        'unknown alarm names ["s3-everything"]',
+        ["monitoring_alarm_overrides", "s3-everything"],
     ),
-    ("unknown alarm disabled", {"monitoring_alarms_disabled": ["lambda-sadness"]}, "lambda-sadness"),
+    (
+        "unknown alarm disabled",
+        {"monitoring_alarms_disabled": ["lambda-sadness"]},
+        ["monitoring_alarms_disabled", "lambda-sadness"],
+    ),
     (
         "threshold not a number",
         {"monitoring_alarm_overrides": {"s3-5xx-errors": {"threshold": "lots"}}},
-        "thresholds must be numbers",
+        ["monitoring_alarm_overrides.s3-5xx-errors.threshold", "must be a number"],
     ),
-    ("unknown CIS control", {"monitoring_cis_disabled": ["4.99"]}, 'unknown CIS controls ["4.99"]'),
+    (
+        "period of 45 s",
+        {"monitoring_alarm_overrides": {"s3-5xx-errors": {"period": 45}}},
+        ["monitoring_alarm_overrides.s3-5xx-errors.period", "10, 20, 30 or a multiple of 60"],
+    ),
+    (
+        "period of 90 s",
+        {"monitoring_alarm_overrides": {"lambda-throttles": {"period": 90}}},
+        ["monitoring_alarm_overrides.lambda-throttles.period"],
+    ),
+    (
+        "zero evaluation periods",
+        {"monitoring_alarm_overrides": {"s3-5xx-errors": {"evaluation_periods": 0}}},
+        ["monitoring_alarm_overrides.s3-5xx-errors.evaluation_periods", "at least 1"],
+    ),
+    (
+        "more datapoints than periods",
+        {
+            "monitoring_alarm_overrides": {
+                "s3-5xx-errors": {"evaluation_periods": 2, "datapoints_to_alarm": 3}
+            }
+        },
+        ["monitoring_alarm_overrides.s3-5xx-errors.datapoints_to_alarm", "1 to evaluation_periods"],
+    ),
+    (
+        "unknown statistic",
+        {"monitoring_alarm_overrides": {"s3-5xx-errors": {"statistic": "Avg"}}},
+        ["monitoring_alarm_overrides.s3-5xx-errors.statistic", "SampleCount"],
+    ),
+    (
+        "comparison as a symbol",
+        {"monitoring_alarm_overrides": {"s3-5xx-errors": {"comparison": ">"}}},
+        ["monitoring_alarm_overrides.s3-5xx-errors.comparison", "GreaterThanThreshold"],
+    ),
+    (
+        "unknown missing-data treatment",
+        {"monitoring_alarm_overrides": {"s3-5xx-errors": {"treat_missing_data": "zero"}}},
+        ["monitoring_alarm_overrides.s3-5xx-errors.treat_missing_data", "notBreaching"],
+    ),
+    (
+        "evaluation longer than a day",
+        {"monitoring_alarm_overrides": {"s3-5xx-errors": {"evaluation_periods": 300}}},
+        ["monitoring_alarm_overrides.s3-5xx-errors.evaluation_periods", "86400"],
+    ),
+    (
+        "misspelt override setting",
+        {"monitoring_alarm_overrides": {"s3-5xx-errors": {"threshhold": 2}}},
+        ["monitoring_alarm_overrides.s3-5xx-errors", "cannot set ['threshhold']"],
+    ),
+    ("unknown CIS control", {"monitoring_cis_disabled": ["4.99"]}, ["monitoring_cis_disabled", "4.99"]),
+    (
+        "CIS period of 45 s",
+        {"monitoring_cis_overrides": {"4.1": {"period": 45}}},
+        ["monitoring_cis_overrides.unauthorized-api-calls.period"],
+    ),
     (
         "subscription email not an email",
         {"monitoring_subscriptions": [{"protocol": "email", "endpoint": "ops"}]},
-        "subscriptions must be an e-mail address",
+        ["monitoring_subscriptions", '"ops"', "e-mail address"],
     ),
     (
         "subscription over plain http",
         {"monitoring_subscriptions": [{"protocol": "https", "endpoint": "http://x"}]},
-        "an https URL",
+        ["monitoring_subscriptions", "https URL"],
+    ),
+    (
+        "SQS subscription in another partition",
+        {
+            "monitoring_subscriptions": [
+                {"protocol": "sqs", "endpoint": "arn:aws-cn:sqs:cn-north-1:123456789012:q"}
+            ]
+        },
+        ["monitoring_subscriptions", "partition aws"],
     ),
     (
         "unknown subscription protocol",
         {"monitoring_subscriptions": [{"protocol": "sms", "endpoint": "+1555"}]},
-        "protocol",
+        ["protocol"],
     ),
-    ("retention not a CloudWatch value", {"audit_log_group_retention_days": 42}, "(got 42)"),
-    ("unknown missing-trail action", {"audit_missing_trail_action": "explode"}, "audit_missing_trail_action"),
-    ("invalid trail name", {"audit_trail_name": "my trail!"}, 'the trail name "my trail!"'),
+    (
+        "alarm topic that disagrees",
+        {"monitoring_topic_name": "other-alarms"},
+        ["monitoring_topic_name", "must be the same"],
+    ),
+    (
+        "CIS log group that disagrees",
+        {"monitoring_cis_log_group": "/other"},
+        ["monitoring_cis_log_group", "must be the same"],
+    ),
+    ("alarms on a table not created", {"monitoring_tables": ["ghost"]}, ["monitoring_tables", '"ghost"']),
+    (
+        "alarms on a bucket named badly",
+        {"monitoring_buckets": ["My_Bucket"]},
+        ["monitoring_buckets", "S3 bucket name"],
+    ),
+    ("CIS namespace AWS/", {"monitoring_cis_namespace": "AWS/CIS"}, ["monitoring_cis_namespace", "AWS/"]),
+    (
+        "string boolean read by a condition",
+        {"monitoring_cis_enabled": "false"},
+        ["monitoring_cis_enabled", "give it as JSON"],
+    ),
+    (
+        "duration alarm timeout of 1000 s",
+        {"monitoring_function_timeout_seconds": 1000},
+        ["monitoring_function_timeout_seconds=1000"],
+    ),
 ]
 
+# Cases whose rule needs the region's availability zones (EC2 DescribeAvailabilityZones, a read).
+ZONE_CASES: list[Case] = [
+    (
+        "more subnets than zones",
+        {"network_endpoints_private_subnets": [{"cidr": f"10.0.{i}.0/24", "az_index": i} for i in range(7)]},
+        ["network_endpoints_private_subnets", "has 6 availability zones"],
+    ),
+    (
+        "zone index beyond the region's zones",
+        {
+            "network_endpoints_private_subnets": [
+                {"cidr": "10.0.1.0/24", "az_index": 0},
+                {"cidr": "10.0.2.0/24", "az_index": 9},
+            ]
+        },
+        ["network_endpoints_private_subnets[1].az_index", "must be 0-5"],
+    ),
+]
 
-@pytest.mark.parametrize(("case", "extra_vars", "message"), CASES, ids=[c[0] for c in CASES])
-def test_bad_input_fails_before_any_call(
-    endpoint, run_playbook, case: str, extra_vars: dict[str, Any], message: str
-) -> None:
-    run = run_playbook(limit="us-east-1", extra_vars=extra_vars)
-    assert run.rc != 0, f"{case}: the play did not fail"
-    messages = " ".join(run.failed_messages())
-    assert message in messages, f"{case}: expected {message!r} in {messages!r}"
-    assert run.calls == [], f"{case}: AWS was called: {[str(c) for c in run.calls]}"
+# The zones, and the preflight's identity (aws_caller_info also reads the account alias).
+READS = {"ec2:DescribeAvailabilityZones", "sts:GetCallerIdentity", "iam:ListAccountAliases"}
+
+
+def _host(index: int) -> str:
+    return f"case{index:03d}"
+
+
+def _inventory(path: Path, cases: list[Case], valid_hosts: int = 0) -> Path:
+    """One host per case (its bad values as host vars), all in us-east-1 on the same emulator."""
+    local_inventory = Path(__file__).resolve().parents[2] / "inventories/local"
+    local = yaml.safe_load((local_inventory / "hosts.yml").read_text())
+    hosts: dict[str, dict[str, Any]] = {
+        _host(i): {"baseline_region": "us-east-1", **case[1]} for i, case in enumerate(cases)
+    }
+    hosts.update({f"valid{i}": {"baseline_region": "us-east-1"} for i in range(valid_hosts)})
+    group_vars = {k: v for k, v in local["regions"]["vars"].items() if k != "baseline_region"}
+    # Each case host is in us-east-1 (the "unknown region" case aside, whose region must not leak
+    # into the others' defaults: the data-event regions default to every host's region).
+    group_vars["baseline_home_region"] = "us-east-1"
+    group_vars["audit_data_event_regions"] = ["us-east-1"]
+    # The same group_vars as the local inventory, next to the generated hosts file.
+    path.mkdir()
+    (path / "group_vars").symlink_to(local_inventory / "group_vars")
+    (path / "hosts.json").write_text(json.dumps({"regions": {"hosts": hosts, "vars": group_vars}}))
+    return path
+
+
+def _host_failures(run: PlaybookRun) -> dict[str, str]:
+    """host => the message(s) of its failed task (a host stops at its first failure)."""
+    failures: dict[str, str] = {}
+    for play in run.output.get("plays", []):
+        for task in play.get("tasks", []):
+            for host, result in task.get("hosts", {}).items():
+                if result.get("failed"):
+                    failures[host] = (
+                        f"{result.get('msg', '')} {json.dumps(result.get('argument_errors', ''))}"
+                    )
+    return failures
+
+
+def _check_messages(cases: list[Case], failures: dict[str, str]) -> list[str]:
+    problems = []
+    for index, (case, _, fragments) in enumerate(cases):
+        message = failures.get(_host(index))
+        if message is None:
+            problems.append(f"{case}: the host did not fail")
+            continue
+        missing = [f for f in fragments if f not in message]
+        if missing:
+            problems.append(f"{case}: {missing} not in {message!r}")
+    return problems
+
+
+def test_at_least_80_cases() -> None:
+    assert len(CASES) + len(ZONE_CASES) >= 80
+    assert len({c[0] for c in CASES + ZONE_CASES}) == len(CASES) + len(ZONE_CASES)
+
+
+def test_bad_input_fails_before_any_call(run_playbook, tmp_path: Path) -> None:
+    """Every case fails on its own host with its message, and the run makes no AWS call at all."""
+    inventory = _inventory(tmp_path / "cases", CASES)
+    run = run_playbook("-i", str(inventory), "--forks", "8")
+    assert run.rc != 0
+    problems = _check_messages(CASES, _host_failures(run))
+    assert not problems, "\n".join(problems)
+    assert run.calls == [], f"AWS was called: {[str(c) for c in run.calls]}"
+
+
+def test_bad_input_needing_the_zones_makes_only_reads(run_playbook, tmp_path: Path) -> None:
+    """The zone rules read DescribeAvailabilityZones (zone-type availability-zone) and nothing else
+    before refusing; a valid host next to them passes validation (and, with no role tag selected,
+    makes only the preflight's STS read)."""
+    inventory = _inventory(tmp_path / "zones", ZONE_CASES, valid_hosts=1)
+    run = run_playbook("-i", str(inventory), "--tags", "no_role_selected")
+    failures = _host_failures(run)
+    problems = _check_messages(ZONE_CASES, failures)
+    assert not problems, "\n".join(problems)
+    assert "valid0" not in failures, failures.get("valid0")
+    assert run.stats["valid0"]["ok"] > 0
+    assert {f"{c.service}:{c.operation}" for c in run.calls} <= READS, [str(c) for c in run.calls]
+    assert all(c.read_only for c in run.calls)
+
+
+@pytest.mark.parametrize(
+    ("extra_vars", "message"),
+    [
+        ("storage_require_vpc_endpoint=true", 'storage_require_vpc_endpoint="true": is a string'),
+        ("iam_password_policy=false", "-e '{\"iam_password_policy\": false}'"),
+    ],
+    ids=["template boolean", "condition boolean"],
+)
+def test_string_booleans_read_as_they_are_are_refused(run_playbook, extra_vars: str, message: str) -> None:
+    run = run_playbook("-e", extra_vars, limit="us-east-1")
+    assert run.rc != 0
+    assert message in " ".join(run.failed_messages())
+    assert run.calls == []
+
+
+def test_command_line_strings_are_accepted_and_the_run_proceeds(fresh_run_playbook) -> None:
+    """-e key=value gives strings: numbers (and booleans a module converts) are accepted, validation
+    converts them, and a dry run of the region goes through."""
+    run = fresh_run_playbook(
+        "-e",
+        "functions_timeout=120",
+        "-e",
+        "functions_memory_size=256",
+        "-e",
+        "storage_noncurrent_version_expiration_days=30",
+        "-e",
+        "table_wait_timeout=300",
+        "-e",
+        "iam_role_max_session_duration=7200",
+        "-e",
+        "encryption_key_rotation=true",
+        "-e",
+        '{"storage_require_vpc_endpoint": true}',
+        check=True,
+        limit="us-east-1",
+    )
+    assert run.rc == 0, run.stderr[-3000:]
+    assert all(c.read_only for c in run.calls), [str(c) for c in run.calls if not c.read_only]
