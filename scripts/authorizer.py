@@ -566,6 +566,7 @@ class Authorizer:
         self.calls: dict[str, int] = {}  # region -> API calls authorized
         self.moto_checked: dict[str, int] = {}  # region -> of which moto enforced too
         self._moto_previous: str | None = None
+        self._moto_pending: str | None = None  # region of an authorized call moto enforces too
 
     def attach(self, session: Any, principal: Principal, function: str) -> None:
         """Register the hooks on a boto3 session whose clients the handler will use."""
@@ -574,10 +575,16 @@ class Authorizer:
         def before(model: Any, params: Mapping[str, Any], **_: Any) -> None:
             self.authorize(principal, function, model.service_model.service_name, model.name, params)
 
+        def sending(model: Any, **_: Any) -> None:
+            if self._moto_pending is not None:  # after parameter validation, just before sending
+                self._moto_on(self._moto_pending)
+                self._moto_pending = None
+
         def after(model: Any, **_: Any) -> None:
             self._moto_off()
 
         events.register("before-parameter-build.*.*", before, unique_id=f"authorizer-before-{id(self)}")
+        events.register("before-call.*.*", sending, unique_id=f"authorizer-sending-{id(self)}")
         events.register("after-call.*.*", after, unique_id=f"authorizer-after-{id(self)}")
         events.register("after-call-error.*.*", after, unique_id=f"authorizer-error-{id(self)}")
 
@@ -606,8 +613,7 @@ class Authorizer:
                     function, call, kms_check, principal, self.deployment.protected(kms_check.resource), None
                 )
         self.calls[principal.region] = self.calls.get(principal.region, 0) + 1
-        if (service, operation) in MOTO_ENFORCED:
-            self._moto_on(principal.region)
+        self._moto_pending = principal.region if (service, operation) in MOTO_ENFORCED else None
         return checks
 
     def _judge(
@@ -644,6 +650,11 @@ class Authorizer:
             return
         self._moto_previous = _reset_auth(self.moto_endpoint, "0")
         self.moto_checked[region] = self.moto_checked.get(region, 0) + 1
+
+    def close(self) -> None:
+        """Make sure moto's enforcement is off again (after a handler ended, however it ended)."""
+        self._moto_pending = None
+        self._moto_off()
 
     def _moto_off(self) -> None:
         if self.moto_endpoint is not None and self._moto_previous is not None:

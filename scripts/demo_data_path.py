@@ -167,6 +167,8 @@ class Runner:
                 result = getattr(module, config["Handler"].rpartition(".")[2])(event, None)
             except authorizer.AccessDenied as err:
                 raise DataPathDenied(str(err.response["Error"]["Message"])) from err
+            finally:
+                self.authorizer.close()
         refused = self.authorizer.denied[denied_before:]
         if refused:  # a handler that caught the AccessDenied still fails the run
             raise DataPathDenied("; ".join(o.check.describe() + ": " + o.verdict.reason for o in refused))

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import boto3
+import botocore.exceptions
 import pytest
 from moto import mock_aws
 
@@ -376,3 +377,25 @@ def test_hook_refuses_before_sending_and_names_the_missing_permission(deployed) 
         session.client("s3").put_object(Bucket=BUCKET, Key="reports/x", Body=b"x")
     assert [o.check.action for o in auth.denied] == ["kms:Decrypt", "s3:PutObject"]
     assert auth.calls == {}
+
+
+def test_moto_enforcement_is_on_for_exactly_the_calls_it_covers(deployed, monkeypatch) -> None:
+    iam, key = deployed
+    switched: list[str] = []
+    monkeypatch.setattr(authorizer, "_reset_auth", lambda endpoint, value: switched.append(value) or "inf")
+    statements = [
+        _allow("WriteQuarantine", "s3:PutObject", f"arn:aws:s3:::{BUCKET}/quarantine/*"),
+        _allow("WriteItems", "dynamodb:PutItem", TABLE),
+        _allow("UseKeyThroughDynamoDB", "kms:Decrypt", key, Condition=VIA_DYNAMODB),
+    ]
+    session, auth = _session(iam, key, statements)
+    auth.moto_endpoint = "http://127.0.0.1:1"
+    session.client("s3").put_object(Bucket=BUCKET, Key="quarantine/x", Body=b"x")
+    assert switched == ["0", "inf"]  # on for the S3 object call, then back to what it was
+    session.client("dynamodb").put_item(TableName="app-data", Item={"id": {"S": "a"}})
+    assert switched == ["0", "inf"]  # moto checks DynamoDB against "*": not switched on
+    with pytest.raises(botocore.exceptions.ParamValidationError):
+        session.client("s3").put_object(Bucket=BUCKET, Key="quarantine/y", Body=b"x", ContentLength="x")
+    auth.close()
+    assert switched == ["0", "inf"]  # a call that is never sent never turns it on
+    assert auth.moto_checked == {REGION: 1}
