@@ -73,7 +73,7 @@ The caller of an S3 request is found from the request's access key: a key issued
 AssumeRole maps to the assumed role, a key of an IAM user to that user. Any other key (the
 default test credentials "testing", say) is the account root, which may list every bucket, so
 it keeps moto's 404. The ListBucket decision uses the project's policy evaluator
-(tests/support/policy_eval.py) on the identity policies (inline and attached) and the bucket
+(scripts/policy_eval.py) on the identity policies (inline and attached) and the bucket
 policy, with s3:prefix set to the requested key (AWS does not document the prefix it
 evaluates; a ListBucket limited to a prefix then covers the keys under that prefix).
 A policy the evaluator cannot judge leaves moto's answer unchanged.
@@ -81,8 +81,6 @@ A policy the evaluator cannot judge leaves moto's answer unchanged.
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import json
 import os
 import sys
@@ -90,8 +88,6 @@ import threading
 import xml.etree.ElementTree as ET
 from dataclasses import asdict, dataclass, fields
 from datetime import timedelta
-from pathlib import Path
-from types import ModuleType
 from typing import Any
 from urllib.parse import unquote
 
@@ -109,8 +105,12 @@ from moto.s3.models import s3_backends
 from moto.s3.responses import S3Response
 from moto.sts.models import sts_backends
 
+if __package__:
+    from . import policy_eval
+else:  # run as a script from scripts/ (emulator.py serve)
+    import policy_eval
+
 CONTROL_PATH = "/secureinfra/strict"
-POLICY_EVAL_PATH = Path(__file__).resolve().parent.parent / "tests" / "support" / "policy_eval.py"
 PARTITION = "aws"
 
 ENV_ENABLED = "SECUREINFRA_STRICT"
@@ -200,19 +200,9 @@ def _younger_than(created: Any, seconds: float) -> bool:
 # --- policy evaluation (the project's evaluator) -------------------------------------------------
 
 
-@functools.cache
-def _policy_eval() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("secureinfra_policy_eval", POLICY_EVAL_PATH)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 def _decision(policy: Any, action: str, resource: str, principal: str | None, context: dict[str, str]) -> str:
     """'Allow', 'Deny', 'Neutral', or 'Unsupported' for one policy document."""
-    evaluator = _policy_eval()
+    evaluator = policy_eval
     request = evaluator.Request(action=action, resource=resource, principal=principal, context=context)
     try:
         return evaluator.evaluate(policy, request).value
@@ -465,7 +455,8 @@ def _enforced(bucket: Any) -> bool:
 
 def _header_acl_allowed(headers: Any, kind: str) -> bool:
     """No ACL, or the canned ACL that gives the bucket owner full control (and nobody else)."""
-    if any(str(name).lower().startswith("x-amz-grant-") for name in headers.keys()):
+    names = [item[0] if isinstance(item, tuple) else item for item in headers]  # werkzeug: (name, value)
+    if any(str(name).lower().startswith("x-amz-grant-") for name in names):
         return False
     canned = headers.get("x-amz-acl")
     return canned is None or canned in OWNER_ONLY_CANNED[kind]

@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import socket
+import subprocess
+import sys
 import urllib.request
 import zipfile
 from collections.abc import Callable, Iterator
@@ -212,3 +215,28 @@ def test_start_passes_strict_mode_to_the_server_it_starts(
     monkeypatch.setattr(emulator.subprocess, "Popen", FakeProcess)
     assert emulator.start(4629, strict=strict) == FakeProcess.pid
     assert FakeProcess.envs[0].get("SECUREINFRA_STRICT") == expected
+
+
+def test_serve_imports_work_when_run_as_a_script(tmp_path: Path):
+    """`emulator.py serve` runs from scripts/ without the package: its imports must resolve there."""
+    scripts_dir = Path(emulator.__file__).resolve().parent
+    code = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import moto_extensions, strict_aws; "
+        "moto_extensions.install(); "
+        "config = strict_aws.CONFIG; "
+        "trust = sys.argv[2]; "
+        "decision = strict_aws._decision(trust, 'sts:AssumeRole', '*', 'lambda.amazonaws.com', {}); "
+        "print(decision, config.enabled, config.account_concurrency_limit)"
+    )
+    env = {**os.environ, "SECUREINFRA_STRICT": "1", "SECUREINFRA_ACCOUNT_CONCURRENCY": "10"}
+    env.pop("PYTHONPATH", None)
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(scripts_dir), TRUST],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["Allow", "True", "10"]
