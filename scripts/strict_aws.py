@@ -193,6 +193,16 @@ def strict() -> bool:
     return CONFIG.enabled
 
 
+def _log(detail: str) -> None:
+    """One line in the emulator's log per refusal: which strict rule answered, and how."""
+    print(f"strict_aws: refused: {detail}", file=sys.stderr, flush=True)
+
+
+def refused(error: JsonRESTError) -> JsonRESTError:
+    _log(f"{error.code} {error.relative_error_type}: {error.message}")
+    return error
+
+
 def _younger_than(created: Any, seconds: float) -> bool:
     return created is not None and utcnow() - created < timedelta(seconds=seconds)
 
@@ -265,7 +275,7 @@ def _check_function_role(self: LambdaResponse, role_arn: str | None, function_na
     # propagated a new role, CreateFunction answers this same error.
     context = {"aws:SourceAccount": self.current_account, "aws:SourceArn": _function_arn(self, function_name)}
     if role_arn and _role_unusable(role_arn, "lambda.amazonaws.com", context):
-        raise InvalidParameterValueException(ROLE_CANNOT_BE_ASSUMED)
+        raise refused(InvalidParameterValueException(ROLE_CANNOT_BE_ASSUMED))
 
 
 def _lambda_create(original: Any) -> Any:
@@ -309,9 +319,11 @@ def _lambda_put_concurrency(original: Any) -> Any:
             # - https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html
             # (the message AWS answers names the minimum: [100], or the whole limit when smaller).
             if limit - _reserved_elsewhere(self, fn.function_name) - wanted < minimum:
-                raise InvalidParameterValueException(
-                    "Specified ReservedConcurrentExecutions for function decreases account's "
-                    f"UnreservedConcurrentExecution below its minimum value of [{minimum}]."
+                raise refused(
+                    InvalidParameterValueException(
+                        "Specified ReservedConcurrentExecutions for function decreases account's "
+                        f"UnreservedConcurrentExecution below its minimum value of [{minimum}]."
+                    )
                 )
         return original(self)
 
@@ -359,13 +371,15 @@ def _check_trail(self: CloudTrailResponse) -> None:
     # (https://docs.aws.amazon.com/awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html);
     # a role IAM has not propagated yet is refused like one it may not assume.
     if role_arn and _role_unusable(role_arn, "cloudtrail.amazonaws.com", context):
-        raise JsonRESTError("InvalidCloudWatchLogsRoleArnException", CLOUDWATCH_ROLE_DENIED)
+        raise refused(JsonRESTError("InvalidCloudWatchLogsRoleArnException", CLOUDWATCH_ROLE_DENIED))
     bucket_name = self._get_param("S3BucketName")
     prefix = self._get_param("S3KeyPrefix")
     if bucket_name and not _bucket_admits_cloudtrail(self, bucket_name, prefix, context):
-        raise JsonRESTError(
-            "InsufficientS3BucketPolicyException",
-            f"Incorrect S3 bucket policy is detected for bucket: {bucket_name}",
+        raise refused(
+            JsonRESTError(
+                "InsufficientS3BucketPolicyException",
+                f"Incorrect S3 bucket policy is detected for bucket: {bucket_name}",
+            )
         )
 
 
@@ -416,9 +430,11 @@ def _dynamodb_continuous_backups(original: Any) -> Any:
             # table" - https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_UpdateContinuousBackups.html
             # AWS answers it for a while after CreateTable.
             if table is not None and _younger_than(table.created_at, CONFIG.pitr_unavailable_seconds):
-                raise JsonRESTError(
-                    "com.amazonaws.dynamodb.v20120810#ContinuousBackupsUnavailableException",
-                    f"Backups are being enabled for the table: {name}. Please retry later",
+                raise refused(
+                    JsonRESTError(
+                        "com.amazonaws.dynamodb.v20120810#ContinuousBackupsUnavailableException",
+                        f"Backups are being enabled for the table: {name}. Please retry later",
+                    )
                 )
         return original(self)
 
@@ -439,6 +455,7 @@ OWNER_ONLY_CANNED = {
 
 
 def s3_error(status: int, code: str, message: str) -> tuple[int, dict[str, str], bytes]:
+    _log(f"{status} {code}: {message}")
     body = (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f"<Error><Code>{code}</Code><Message>{message}</Message><RequestId>strict</RequestId></Error>"
@@ -619,6 +636,7 @@ def _key_response(original: Any) -> Any:
         ):
             # https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html: 403 Forbidden
             # without s3:ListBucket (a HEAD answer has no body).
+            _log(f"403 (HEAD {bucket_name}/{self.parse_key_name()}, no s3:ListBucket)")
             return 403, {}, b""
         return response
 

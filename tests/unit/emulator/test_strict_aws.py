@@ -387,10 +387,14 @@ class TestContinuousBackupsAfterCreateTable:
             TableName="data", PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
         )
 
-    def test_refused_right_after_create_table_then_accepted(self, dynamodb):
+    def test_refused_right_after_create_table_then_accepted(self, dynamodb, capsys):
         code, status, message = error_of(self.enable, dynamodb)
         assert (code, status) == ("ContinuousBackupsUnavailableException", 400)
         assert message == "Backups are being enabled for the table: data. Please retry later"
+        assert (
+            f"strict_aws: refused: 400 ContinuousBackupsUnavailableException: {message}"
+            in capsys.readouterr().err
+        )
         wait_out()
         status = self.enable(dynamodb)["ContinuousBackupsDescription"]["PointInTimeRecoveryDescription"]
         assert status["PointInTimeRecoveryStatus"] == "ENABLED"
