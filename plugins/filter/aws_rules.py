@@ -98,12 +98,12 @@ NAME_RULES: dict[str, NameRule] = {
                 r"[a-z0-9][a-z0-9.-]*[a-z0-9]",
                 "lower-case letters, digits, dots and hyphens, beginning and ending with a letter or digit",
             ),
-            _not(r"\.\.|\.-|-\.", "no two adjacent periods, nor a period next to a hyphen"),
+            _not(r"\.\.", "no two adjacent periods"),
             _not(r"^\d+\.\d+\.\d+\.\d+$", "not formatted as an IP address"),
             _not(r"^(xn--|sthree-|amzn-s3-demo-)", "not beginning with xn--, sthree- or amzn-s3-demo-"),
             _not(
-                r"(-s3alias|--ol-s3|\.mrap|--x-s3|--table-s3)$",
-                "not ending with -s3alias, --ol-s3, .mrap, --x-s3 or --table-s3",
+                r"(-s3alias|--ol-s3|\.mrap|--x-s3)$",
+                "not ending with -s3alias, --ol-s3, .mrap or --x-s3",
             ),
         ],
     ),
@@ -178,13 +178,16 @@ NAME_RULES: dict[str, NameRule] = {
         "an EventBridge rule name",
         [_length(1, 64), _regex(r"[.\-_A-Za-z0-9]+", "only letters, digits and . - _")],
     ),
-    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html (Namespace)
+    # Metric filters publish custom metrics: metricNamespace 1-255 of [^:*$]
+    # https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_MetricTransformation.html
+    # and custom namespaces must not begin with AWS/ (reserved for AWS services)
+    # https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_PutMetricData.html
     "metric_namespace": (
-        "a CloudWatch namespace",
+        "a CloudWatch namespace for custom metrics",
         [
             _length(1, 255),
-            _regex(r"[^:].*", "not beginning with :"),
-            _not(r"^AWS/", "not beginning with AWS/ (reserved)"),
+            _regex(r"[^:*$]+", "no : * or $"),
+            _not(r"^AWS/", "not beginning with AWS/ (reserved for AWS services)"),
         ],
     ),
     # https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutBucketMetricsConfiguration.html (Id)

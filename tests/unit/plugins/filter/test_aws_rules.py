@@ -48,7 +48,8 @@ def test_names_aws_accepts(kind: str, name: str) -> None:
         ("s3_bucket", "-bucket", "beginning and ending"),
         ("s3_bucket", "bucket-", "beginning and ending"),
         ("s3_bucket", "my..bucket", "adjacent periods"),
-        ("s3_bucket", "my.-bucket", "adjacent periods"),
+        ("s3_bucket", "bucket.mrap", ".mrap"),
+        ("s3_bucket", "amzn-s3-demo-bucket", "amzn-s3-demo-"),
         ("s3_bucket", "192.168.5.4", "IP address"),
         ("s3_bucket", "xn--bucket", "xn--"),
         ("s3_bucket", "sthree-bucket", "sthree-"),
@@ -80,7 +81,7 @@ def test_names_aws_accepts(kind: str, name: str) -> None:
         ("kms_alias", "my key", "only letters"),
         ("eventbridge_rule", "r" * 65, "1-64"),
         ("metric_namespace", "AWS/Mine", "AWS/"),
-        ("metric_namespace", ":x", "not beginning with :"),
+        ("metric_namespace", "CIS:x", "no : * or $"),
         ("s3_metrics_id", "Entire Bucket", "only letters"),
     ],
 )
