@@ -29,26 +29,35 @@ How moto enforces IAM (moto 5.2.5, server mode), and what that leaves to our eva
   role, kms:CreateGrant for a table under our key, tag-on-create) are not checked by moto at
   all (see the TODO list of moto/iam/access_control.py): they come from the generator's
   documented EXTRA_ACTIONS table and are checked by our evaluator only;
-- moto evaluates no key policy, permission boundary or SCP, and always allows
-  sts:GetCallerIdentity (as AWS does).
+- moto evaluates no key policy (beyond an explicit Deny of kms:DescribeKey), permission
+  boundary or SCP, checks bucket policies only on object calls (the deployer makes none), and
+  always allows sts:GetCallerIdentity (as AWS does);
+- the test user holds the policy inline; moto checks no policy size quota (AWS: 2,048
+  characters for a user's inline policy), so the README's role with an inline policy (10,240)
+  is what a real account uses, and the size test checks that quota.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 import pytest
-from conftest import REGIONS, Emulator, PlaybookRun
+from conftest import REGIONS, REPO_ROOT, Emulator, PlaybookRun
 from moto.s3.responses import ACTION_MAP
 from support.recorder import Recorder
 
 from scripts import deployer_policy as dp
+from scripts import emulator
 from scripts.policy_eval import Request, is_allowed
 
 PORT = int(os.environ.get("TEST_EMULATOR_PORT", "4610")) + 2
@@ -148,18 +157,73 @@ def enforce_after(endpoint: str, calls: int) -> None:
     """moto's IAM enforcement on, after `calls` more unauthenticated requests."""
     import urllib.request
 
+    # Not a form: werkzeug would consume a form-encoded body and moto would read "".
     request = urllib.request.Request(
-        f"{endpoint}/moto-api/reset-auth", data=str(calls).encode(), method="POST"
+        f"{endpoint}/moto-api/reset-auth",
+        data=str(calls).encode(),
+        method="POST",
+        headers={"Content-Type": "text/plain"},
     )
     with urllib.request.urlopen(request, timeout=10):
         pass
 
 
+# scripts/emulator.py's server, with one fix to moto's signature check: moto 5.2.5 recomputes
+# the signature of a request without a body over the request's parsed parameters instead
+# (`data=self._body or self._data` in IAMRequestBase._create_aws_request); for Lambda those are
+# the request headers, so every GET/DELETE to Lambda fails with SignatureDoesNotMatch. An empty
+# body that is not a form (werkzeug consumes form bodies, so moto must rebuild those from the
+# parsed parameters) is signed as empty, as AWS and botocore do.
+SERVE = """
+import sys
+from scripts import emulator
+from moto.iam import access_control
+
+_original = access_control.IAMRequestBase._create_aws_request
+
+def _create_aws_request(self):
+    request = _original(self)
+    content_type = {k.lower(): v for k, v in self._headers.items()}.get("content-type", "")
+    if not self._body and "x-www-form-urlencoded" not in content_type:
+        request.data = b""  # a form's body was consumed by werkzeug: moto rebuilds it from data
+    return request
+
+access_control.IAMRequestBase._create_aws_request = _create_aws_request
+emulator.serve(int(sys.argv[1]))
+"""
+
+
+@contextlib.contextmanager
+def enforcing_server(port: int) -> Iterator[Emulator]:
+    """A recording moto server of ours on the port (see SERVE), wrapped as an Emulator."""
+    if emulator.answers(port):
+        pytest.fail(f"port {port} is taken: the deployer test needs a server of its own")
+    recording = REPO_ROOT / ".emulator" / f"recording-{port}.jsonl"
+    recording.parent.mkdir(exist_ok=True)
+    env = {**os.environ, "MOTO_ENABLE_RECORDING": "True", "MOTO_RECORDER_FILEPATH": str(recording)}
+    log = (REPO_ROOT / ".emulator" / f"moto-{port}.log").open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVE, str(port)],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        emulator.wait_ready(port)
+        with Emulator(port) as wrapped:  # answers already: used as is (reset, Lambda config)
+            yield wrapped
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+        log.close()
+
+
 @pytest.fixture(scope="module")
 def server() -> Iterator[Emulator]:
-    with Emulator(PORT) as emulator_:
+    with enforcing_server(PORT) as emulator_:
         yield emulator_
-        enforce_after(emulator_.endpoint, 10**9)  # enforcement off again for whoever reuses it
 
 
 @pytest.fixture(scope="module")
