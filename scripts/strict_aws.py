@@ -57,6 +57,15 @@ setting = key of POST /secureinfra/strict):
  9  GetObject / HeadObject of a missing key by an IAM role or user without s3:ListBucket
     source  AmazonS3/latest/API/API_GetObject.html, AmazonS3/latest/API/API_HeadObject.html
     error   403 AccessDenied (HEAD: 403, no body) instead of 404 NoSuchKey
+10  CloudTrail CreateTrail / UpdateTrail with a KmsKeyId whose key policy does not let
+    cloudtrail.amazonaws.com kms:GenerateDataKey* with the trail's encryption context
+    source  awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html
+    error   400 InsufficientEncryptionPolicyException
+            "Insufficient permissions to access S3 bucket <bucket> or KMS key <key>."
+11  S3 PutBucketNotificationConfiguration naming a Lambda function, SNS topic or SQS queue whose
+    resource policy does not let s3.amazonaws.com invoke / publish / send for this bucket
+    source  AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html
+    error   400 InvalidArgument "Unable to validate the following destination configurations"
  -  Lambda GetAccountSettings: always answered, strict or not (moto 5.2.5 lacks it)
     source  lambda/latest/api/API_GetAccountSettings.html
     knob    account_concurrency_limit (ConcurrentExecutions; Unreserved = limit - reserved)
@@ -93,16 +102,20 @@ from urllib.parse import unquote
 
 from moto.awslambda import urls as lambda_urls
 from moto.awslambda.exceptions import InvalidParameterValueException
+from moto.awslambda.models import lambda_backends
 from moto.awslambda.responses import LambdaResponse
 from moto.cloudtrail.responses import CloudTrailResponse
 from moto.core.exceptions import JsonRESTError
 from moto.core.utils import utcnow
 from moto.dynamodb.responses import DynamoHandler
 from moto.iam.models import iam_backends
+from moto.kms.models import kms_backends
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.s3.exceptions import MissingKey, S3ClientError
 from moto.s3.models import s3_backends
 from moto.s3.responses import S3Response
+from moto.sns.models import sns_backends
+from moto.sqs.models import sqs_backends
 from moto.sts.models import sts_backends
 
 if __package__:
@@ -372,6 +385,15 @@ def _check_trail(self: CloudTrailResponse) -> None:
     # a role IAM has not propagated yet is refused like one it may not assume.
     if role_arn and _role_unusable(role_arn, "cloudtrail.amazonaws.com", context):
         raise refused(JsonRESTError("InvalidCloudWatchLogsRoleArnException", CLOUDWATCH_ROLE_DENIED))
+    key_id = self._get_param("KmsKeyId")
+    if key_id and not _key_admits_cloudtrail(self, key_id, trail_arn):
+        bucket = self._get_param("S3BucketName") or ""
+        raise refused(
+            JsonRESTError(
+                "InsufficientEncryptionPolicyException",
+                f"Insufficient permissions to access S3 bucket {bucket} or KMS key {key_id}.",
+            )
+        )
     bucket_name = self._get_param("S3BucketName")
     prefix = self._get_param("S3KeyPrefix")
     if bucket_name and not _bucket_admits_cloudtrail(self, bucket_name, prefix, context):
@@ -381,6 +403,23 @@ def _check_trail(self: CloudTrailResponse) -> None:
                 f"Incorrect S3 bucket policy is detected for bucket: {bucket_name}",
             )
         )
+
+
+def _key_admits_cloudtrail(self: CloudTrailResponse, key_id: str, trail_arn: str) -> bool:
+    # The key policy must let cloudtrail.amazonaws.com kms:GenerateDataKey* with the trail's
+    # encryption context - https://docs.aws.amazon.com/awscloudtrail/latest/userguide/create-kms-key-policy-for-cloudtrail.html
+    region = key_id.split(":")[3] if key_id.startswith("arn:") else self.region
+    try:
+        key = kms_backends[self.current_account][region].describe_key(key_id)
+    except Exception:  # noqa: BLE001 - moto raises its own NotFound types; it answers for a bad key
+        return True
+    context = {
+        "kms:EncryptionContext:aws:cloudtrail:arn": trail_arn,
+        "aws:SourceArn": trail_arn,
+        "aws:SourceAccount": self.current_account,
+    }
+    decision = _decision(key.policy, "kms:GenerateDataKey", key.arn, "cloudtrail.amazonaws.com", context)
+    return decision in ("Allow", "Unsupported")
 
 
 def _bucket_admits_cloudtrail(
@@ -530,6 +569,8 @@ def _bucket_put_refusal(
             if not acl_allowed:
                 return s3_error(400, *ACL_NOT_SUPPORTED)
         return None
+    if "notification" in querystring:
+        return _notification_refusal(self, bucket_name)
     if not querystring:
         # CreateBucket: "If your CreateBucket request sets BucketOwnerEnforced for Amazon S3 Object
         # Ownership and specifies a bucket ACL that provides access to an external AWS account, your
@@ -538,6 +579,60 @@ def _bucket_put_refusal(
         ownership = headers.get("x-amz-object-ownership") or "BucketOwnerEnforced"
         if ownership == "BucketOwnerEnforced" and not _header_acl_allowed(headers, "bucket"):
             return s3_error(400, *BUCKET_ACL_WITH_OWNERSHIP)
+    return None
+
+
+NOTIFICATION_DESTINATIONS = {
+    # XML element: (action the destination's resource policy must allow to s3.amazonaws.com)
+    "CloudFunction": "lambda:InvokeFunction",
+    "Topic": "sns:Publish",
+    "Queue": "sqs:SendMessage",
+}
+
+
+def _destination_policy(arn: str) -> str | None:
+    """The resource policy of a Lambda function, SNS topic or SQS queue (None: none, or unknown)."""
+    parts = arn.split(":")
+    if len(parts) < 6:
+        return None
+    service, region, account = parts[2], parts[3], parts[4]
+    try:
+        if service == "lambda":
+            return json.loads(lambda_backends[account][region].get_policy(arn))["Policy"]
+        if service == "sns":
+            return sns_backends[account][region].get_topic(arn).policy
+        if service == "sqs":
+            policy = sqs_backends[account][region].get_queue(parts[5]).policy
+            return policy if isinstance(policy, str) or policy is None else json.dumps(policy)
+    except Exception:  # noqa: BLE001 - moto raises its own NotFound types
+        return None
+    return None
+
+
+def _notification_refusal(self: S3Response, bucket_name: str) -> tuple[int, dict[str, str], bytes] | None:
+    # "Unable to validate the following destination configurations": S3 checks, when the
+    # notification configuration is put, that each destination's resource policy lets
+    # s3.amazonaws.com deliver to it (for this bucket and account)
+    # - https://docs.aws.amazon.com/AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html
+    try:
+        root = ET.fromstring(self.body or b"")
+    except ET.ParseError:
+        return None  # moto answers MalformedXML
+    context = {
+        "aws:SourceArn": f"arn:aws:s3:::{bucket_name}",
+        "aws:SourceAccount": self.get_current_account(),
+    }
+    for element, action in NOTIFICATION_DESTINATIONS.items():
+        for destination in root.iter():
+            if destination.tag.rsplit("}", 1)[-1] != element or not (destination.text or "").strip():
+                continue
+            arn = destination.text.strip()
+            policy = _destination_policy(arn)
+            decision = _decision(policy, action, arn, "s3.amazonaws.com", context) if policy else "Neutral"
+            if decision not in ("Allow", "Unsupported"):
+                return s3_error(
+                    400, "InvalidArgument", "Unable to validate the following destination configurations"
+                )
     return None
 
 

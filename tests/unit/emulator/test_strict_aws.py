@@ -456,6 +456,124 @@ class TestAccountConcurrency:
         awslambda.put_function_concurrency(FunctionName="a", ReservedConcurrentExecutions=5)
 
 
+# --- rule 10: the trail's KMS key ------------------------------------------------------------------
+
+
+def key_policy(cloudtrail_statement: bool) -> str:
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "Account",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
+    if cloudtrail_statement:
+        statements.append(
+            {
+                "Sid": "CloudTrailEncrypts",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringLike": {
+                        "kms:EncryptionContext:aws:cloudtrail:arn": f"arn:aws:cloudtrail:*:{ACCOUNT}:trail/*"
+                    },
+                    "StringEquals": {"aws:SourceArn": f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/trail"},
+                },
+            }
+        )
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
+
+
+class TestTrailKey:
+    @pytest.fixture
+    def trail_args(self, client) -> dict[str, Any]:
+        s3 = client("s3")
+        s3.create_bucket(Bucket="trail-bucket")
+        s3.put_bucket_policy(Bucket="trail-bucket", Policy=trail_bucket_policy("trail-bucket"))
+        return {"Name": "trail", "S3BucketName": "trail-bucket", "S3KeyPrefix": "audit"}
+
+    def test_key_policy_must_admit_cloudtrail(self, client, trail_args):
+        kms, cloudtrail = client("kms"), client("cloudtrail")
+        closed = kms.create_key(Policy=key_policy(False))["KeyMetadata"]["Arn"]
+        code, status, message = error_of(cloudtrail.create_trail, **trail_args, KmsKeyId=closed)
+        assert (code, status) == ("InsufficientEncryptionPolicyException", 400)
+        assert message == f"Insufficient permissions to access S3 bucket trail-bucket or KMS key {closed}."
+        open_ = kms.create_key(Policy=key_policy(True))["KeyMetadata"]["Arn"]
+        cloudtrail.create_trail(**trail_args, KmsKeyId=open_)
+        assert error_of(cloudtrail.update_trail, **trail_args, KmsKeyId=closed)[0] == (
+            "InsufficientEncryptionPolicyException"
+        )
+
+    def test_not_checked_when_strict_is_off(self, client, trail_args):
+        settings(enabled=False)
+        closed = client("kms").create_key(Policy=key_policy(False))["KeyMetadata"]["Arn"]
+        client("cloudtrail").create_trail(**trail_args, KmsKeyId=closed)
+
+
+# --- rule 11: event notification destinations --------------------------------------------------------
+
+
+class TestNotificationDestinations:
+    @pytest.fixture
+    def function_arn(self, client) -> str:
+        s3 = client("s3")
+        s3.create_bucket(Bucket="uploads")
+        role = create_role(client("iam"), "fn-role")
+        wait_out()
+        return create_function(client("lambda"), "processor", role)["FunctionArn"]
+
+    def notify(self, client: Any, function_arn: str) -> Any:
+        return client("s3").put_bucket_notification_configuration(
+            Bucket="uploads",
+            NotificationConfiguration={
+                "LambdaFunctionConfigurations": [
+                    {"LambdaFunctionArn": function_arn, "Events": ["s3:ObjectCreated:*"]}
+                ]
+            },
+        )
+
+    def allow_s3(self, client: Any, bucket: str) -> None:
+        client("lambda").add_permission(
+            FunctionName="processor",
+            StatementId=f"s3-{bucket}",
+            Action="lambda:InvokeFunction",
+            Principal="s3.amazonaws.com",
+            SourceArn=f"arn:aws:s3:::{bucket}",
+            SourceAccount=ACCOUNT,
+        )
+
+    def test_function_without_permission_for_this_bucket_refused(self, client, function_arn):
+        code, status, message = error_of(self.notify, client, function_arn)
+        assert (code, status, message) == (
+            "InvalidArgument",
+            400,
+            "Unable to validate the following destination configurations",
+        )
+        self.allow_s3(client, "another-bucket")
+        assert error_of(self.notify, client, function_arn)[0] == "InvalidArgument"
+        self.allow_s3(client, "uploads")
+        self.notify(client, function_arn)
+        config = client("s3").get_bucket_notification_configuration(Bucket="uploads")
+        assert config["LambdaFunctionConfigurations"][0]["LambdaFunctionArn"] == function_arn
+
+    def test_topic_with_its_default_policy_refused(self, client):
+        client("s3").create_bucket(Bucket="uploads")
+        topic = client("sns").create_topic(Name="events")["TopicArn"]
+        configuration = {"TopicConfigurations": [{"TopicArn": topic, "Events": ["s3:ObjectCreated:*"]}]}
+        put = client("s3").put_bucket_notification_configuration
+        assert (
+            error_of(put, Bucket="uploads", NotificationConfiguration=configuration)[0] == "InvalidArgument"
+        )
+
+    def test_not_checked_when_strict_is_off(self, client, function_arn):
+        settings(enabled=False)
+        self.notify(client, function_arn)
+
+
 # --- rule 9: a missing key without s3:ListBucket -------------------------------------------------------
 
 
