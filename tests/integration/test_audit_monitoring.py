@@ -187,7 +187,12 @@ def test_resource_alarms(converged, aws, region: str) -> None:
         assert {d["TableName"] for d in found} == {"secureinfra-data"}
     (user_errors,) = [a for a in alarms.values() if a["MetricName"] == "UserErrors"]
     assert _dims(user_errors) == {}
-    for function in ("processor", "analytics", "key_rotation"):
+    # key_rotation is account-wide: deployed, and alarmed on, in the home region (us-east-1) only.
+    functions = ("processor", "analytics") + (("key_rotation",) if region == "us-east-1" else ())
+    key_rotation = f"secureinfra-{region}-key_rotation"
+    alarmed = {_dims(a).get("FunctionName") for a in alarms.values()}
+    assert (key_rotation in alarmed) is (region == "us-east-1")
+    for function in functions:
         name = f"secureinfra-{region}-{function}"
         by_metric = {a["MetricName"]: a for a in alarms.values() if _dims(a).get("FunctionName") == name}
         assert set(by_metric) == {"Errors", "Throttles", "Duration"}
@@ -196,7 +201,7 @@ def test_resource_alarms(converged, aws, region: str) -> None:
         assert by_metric["Errors"]["Threshold"] == 1.0
         assert by_metric["Errors"]["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
     resource_alarms = {n: a for n, a in alarms.items() if not n.startswith("secureinfra-cis-")}
-    assert len(resource_alarms) == 3 + 2 + 6 + 1 + 9
+    assert len(resource_alarms) == 3 + 2 + 6 + 1 + 3 * len(functions)
     for alarm in resource_alarms.values():
         assert alarm["AlarmActions"] == [_topic(region)]
         assert alarm["TreatMissingData"] == "notBreaching"

@@ -10,6 +10,9 @@ from conftest import REGIONS
 ACCOUNT = "123456789012"
 FUNCTIONS = ("processor", "analytics", "key_rotation")
 VPC_FUNCTIONS = ("processor", "analytics")
+HOME_REGION = "us-east-1"  # baseline_home_region (group_vars/all.yml)
+# key_rotation is account-wide (IAM is global): deployed in the home region only.
+REGION_FUNCTIONS = [(r, f) for r in REGIONS for f in FUNCTIONS if r == HOME_REGION or f != "key_rotation"]
 REQUIRED_TAGS = {
     "Environment": "dev",
     "Owner": "platform-team",
@@ -24,6 +27,18 @@ def _has_tags(tags: dict[str, str]) -> bool:
 
 def _key_arn(aws, region: str) -> str:
     return aws("kms", region).describe_key(KeyId="alias/secureinfra-baseline")["KeyMetadata"]["Arn"]
+
+
+@pytest.mark.parametrize("region", [r for r in REGIONS if r != HOME_REGION])
+def test_key_rotation_only_in_the_home_region(converged, aws, region: str) -> None:
+    """Nothing of key_rotation outside the home region: role, function, log group, queue, rule."""
+    name = f"secureinfra-{region}-key_rotation"
+    assert name not in {r["RoleName"] for r in aws("iam").list_roles()["Roles"]}
+    assert name not in {f["FunctionName"] for f in aws("lambda", region).list_functions()["Functions"]}
+    groups = aws("logs", region).describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{name}")["logGroups"]
+    assert groups == []
+    assert not any(u.endswith(f"{name}-dlq") for u in aws("sqs", region).list_queues().get("QueueUrls", []))
+    assert aws("events", region).list_rules(NamePrefix=name)["Rules"] == []
 
 
 # --- table ----------------------------------------------------------------------------------
@@ -55,8 +70,7 @@ def test_table(converged, aws, region: str) -> None:
 # --- iam ------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("region", REGIONS)
-@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize(("region", "function"), REGION_FUNCTIONS)
 def test_function_role(converged, aws, region: str, function: str) -> None:
     iam = aws("iam")
     role = iam.get_role(RoleName=f"secureinfra-{region}-{function}")["Role"]
@@ -93,8 +107,7 @@ def test_password_policy_and_no_long_lived_credentials(converged, aws) -> None:
 # --- functions ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("region", REGIONS)
-@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize(("region", "function"), REGION_FUNCTIONS)
 def test_function(converged, aws, region: str, function: str) -> None:
     name = f"secureinfra-{region}-{function}"
     lam = aws("lambda", region)
@@ -140,7 +153,7 @@ def test_function(converged, aws, region: str, function: str) -> None:
     assert attributes["QueueArn"] == dlq
 
 
-@pytest.mark.parametrize("function", FUNCTIONS)
+@pytest.mark.parametrize("function", VPC_FUNCTIONS)
 def test_code_is_packaged_deterministically(converged, aws, function: str) -> None:
     """Both regions' builds of the same code have the same hash (so a rerun changes nothing)."""
     hashes = {
@@ -167,9 +180,9 @@ def test_s3_invokes_processor_for_incoming_objects(converged, aws, region: str) 
     assert statement["Condition"]["StringEquals"]["AWS:SourceAccount"] == ACCOUNT
 
 
-@pytest.mark.parametrize("region", REGIONS)
 @pytest.mark.parametrize(
-    ("function", "schedule"), [("analytics", "rate(1 hour)"), ("key_rotation", "rate(1 day)")]
+    ("region", "function", "schedule"),
+    [(r, "analytics", "rate(1 hour)") for r in REGIONS] + [(HOME_REGION, "key_rotation", "rate(1 day)")],
 )
 def test_schedules(converged, aws, region: str, function: str, schedule: str) -> None:
     name = f"secureinfra-{region}-{function}"
