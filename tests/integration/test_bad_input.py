@@ -668,8 +668,9 @@ def test_string_boolean_read_as_it_is_is_refused(run_playbook) -> None:
     assert run.calls == []
 
 
-def test_zone_rules_read_only_and_command_line_strings_proceed(fresh_run_playbook, tmp_path: Path) -> None:
-    """One dry run (check mode, an empty account) over the zone cases and one valid host:
+def test_zone_rules_read_only_and_command_line_strings_proceed(run_playbook, tmp_path: Path) -> None:
+    """One dry run (check mode; the main emulator, empty or converged by other tests: a dry run
+    calls only reads either way) over the zone cases and one valid host:
 
     - the zone rules read DescribeAvailabilityZones (zone-type availability-zone) and refuse;
     - -e key=value strings (numbers, and booleans a module converts) are accepted by validation and
@@ -689,7 +690,7 @@ def test_zone_rules_read_only_and_command_line_strings_proceed(fresh_run_playboo
     args = ["-i", str(inventory), "-e", '{"storage_require_vpc_endpoint": true}']
     for value in strings:
         args += ["-e", value]
-    run = fresh_run_playbook(*args, check=True)
+    run = run_playbook(*args, check=True)
     failures = _host_failures(run)
     problems = _check_messages(ZONE_CASES, failures)
     assert not problems, "\n".join(problems)
