@@ -665,8 +665,11 @@ def aws_alarm_errors(
                     f"cannot set {unknown}; settings are {', '.join(OVERRIDABLE)}, enabled",
                 )
             )
-        if "enabled" in override and as_bool(override["enabled"]) is None:
-            errors.append(_msg(f"{var}.{name}.enabled", override["enabled"], "must be a boolean"))
+        # The alarms filter disables an alarm only for `enabled: false` itself (not the string "false").
+        if "enabled" in override and not isinstance(override["enabled"], bool):
+            errors.append(
+                _msg(f"{var}.{name}.enabled", override["enabled"], "must be true or false (not a string)")
+            )
     if errors:
         return errors
     try:

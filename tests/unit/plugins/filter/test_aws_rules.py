@@ -336,7 +336,8 @@ def test_the_shipped_alarms_are_valid() -> None:
         ({"evaluation_periods": 300}, "(300 x 300) must not exceed 86400 s"),
         ({"period": 3600, "evaluation_periods": 169}, "must not exceed 604800 s"),
         ({"threshhold": 1}, "cannot set ['threshhold']"),
-        ({"enabled": "perhaps"}, '.enabled="perhaps": must be a boolean'),
+        ({"enabled": "perhaps"}, '.enabled="perhaps": must be true or false'),
+        ({"enabled": "false"}, '.enabled="false": must be true or false (not a string)'),
     ],
 )
 def test_alarm_overrides_cloudwatch_refuses(override: dict[str, Any], fragment: str) -> None:
