@@ -102,8 +102,8 @@ from urllib.parse import unquote
 
 from moto.awslambda import urls as lambda_urls
 from moto.awslambda.exceptions import InvalidParameterValueException
-from moto.awslambda.models import lambda_backends
 from moto.awslambda.responses import LambdaResponse
+from moto.awslambda.utils import get_backend as get_lambda_backend
 from moto.cloudtrail.responses import CloudTrailResponse
 from moto.core.exceptions import JsonRESTError
 from moto.core.utils import utcnow
@@ -598,7 +598,8 @@ def _destination_policy(arn: str) -> str | None:
     service, region, account = parts[2], parts[3], parts[4]
     try:
         if service == "lambda":
-            return json.loads(lambda_backends[account][region].get_policy(arn))["Policy"]
+            # the backend LambdaResponse uses (moto's "simple" Lambda when Docker is off)
+            return json.loads(get_lambda_backend(account, region).get_policy(arn))["Policy"]
         if service == "sns":
             return sns_backends[account][region].get_topic(arn).policy
         if service == "sqs":

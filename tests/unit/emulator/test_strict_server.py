@@ -156,6 +156,40 @@ def test_wire_format_over_http(server, client):
     )
 
 
+def test_notification_destination_checked_with_the_emulators_lambda_backend(server, client):
+    """The emulator runs Lambda without Docker (moto's simple backend): the rules must read that one."""
+    emulator.strict_settings(server, {"enabled": True, "iam_propagation_seconds": 0})
+    role = client("iam").create_role(RoleName="fn", AssumeRolePolicyDocument=TRUST)["Role"]["Arn"]
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("h.py", "def handler(e, c):\n    return e\n")
+    awslambda, s3 = client("lambda"), client("s3")
+    arn = awslambda.create_function(
+        FunctionName="fn",
+        Runtime="python3.12",
+        Role=role,
+        Handler="h.handler",
+        Code={"ZipFile": archive.getvalue()},
+    )["FunctionArn"]
+    s3.create_bucket(Bucket="uploads")
+    configuration = {
+        "LambdaFunctionConfigurations": [{"LambdaFunctionArn": arn, "Events": ["s3:ObjectCreated:*"]}]
+    }
+    error = raw_error(
+        s3.put_bucket_notification_configuration, Bucket="uploads", NotificationConfiguration=configuration
+    )
+    assert error["Error"]["Code"] == "InvalidArgument"
+    awslambda.add_permission(
+        FunctionName="fn",
+        StatementId="s3",
+        Action="lambda:InvokeFunction",
+        Principal="s3.amazonaws.com",
+        SourceArn="arn:aws:s3:::uploads",
+        SourceAccount="123456789012",
+    )
+    s3.put_bucket_notification_configuration(Bucket="uploads", NotificationConfiguration=configuration)
+
+
 def test_get_account_settings_answered_by_the_server_with_strict_off(server, client):
     assert strict_aws.CONFIG.enabled is False
     assert client("lambda").get_account_settings()["AccountLimit"]["ConcurrentExecutions"] == 1000
