@@ -779,21 +779,107 @@ def _run(cmd: list[str], endpoint: str) -> None:
         raise SystemExit(f"deployer-policy: {' '.join(cmd)} failed with {proc.returncode}")
 
 
+DRIFT_REGIONS = ("us-east-1", "us-west-1")
+
+
+def _client(endpoint: str, service: str, region: str) -> Any:
+    import boto3
+
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=endpoint or None,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def _drift_functions(endpoint: str, region: str, prefix: str) -> list[str]:
+    lam = _client(endpoint, "lambda", region)
+    done = []
+    for function in lam.list_functions()["Functions"]:
+        name = function["FunctionName"]
+        if name.startswith(f"{prefix}-"):
+            lam.update_function_configuration(FunctionName=name, Timeout=function["Timeout"] + 1)
+            lam.delete_function_concurrency(FunctionName=name)
+            lam.tag_resource(Resource=function["FunctionArn"], Tags={"Drift": "yes"})
+            done.append(f"function {name}: timeout, concurrency, tag")
+    return done
+
+
+def _drift_storage(endpoint: str, region: str, prefix: str) -> list[str]:
+    s3 = _client(endpoint, "s3", region)
+    done = []
+    for bucket in s3.list_buckets()["Buckets"]:
+        name = bucket["Name"]
+        if name.startswith(f"{prefix}-") and name.endswith(f"-{region}"):
+            s3.put_bucket_versioning(Bucket=name, VersioningConfiguration={"Status": "Suspended"})
+            s3.delete_public_access_block(Bucket=name)
+            done.append(f"bucket {name}: versioning, public access block")
+    return done
+
+
+def _drift_data(endpoint: str, region: str, prefix: str) -> list[str]:
+    done = []
+    kms = _client(endpoint, "kms", region)
+    for alias in kms.list_aliases()["Aliases"]:
+        if alias["AliasName"].startswith(f"alias/{prefix}-") and alias.get("TargetKeyId"):
+            kms.disable_key_rotation(KeyId=alias["TargetKeyId"])
+            done.append(f"key {alias['AliasName']}: rotation")
+    ddb = _client(endpoint, "dynamodb", region)
+    for table in ddb.list_tables()["TableNames"]:
+        if table.startswith(f"{prefix}-"):
+            ddb.update_continuous_backups(
+                TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}
+            )
+            done.append(f"table {table}: point-in-time recovery")
+    logs = _client(endpoint, "logs", region)
+    for group in logs.describe_log_groups()["logGroups"]:
+        name = group["logGroupName"]
+        if name.startswith((f"/aws/lambda/{prefix}-", f"/{prefix}/")):
+            logs.put_retention_policy(logGroupName=name, retentionInDays=1)
+            done.append(f"log group {name}: retention")
+    sqs = _client(endpoint, "sqs", region)
+    for url in sqs.list_queues(QueueNamePrefix=f"{prefix}-").get("QueueUrls", []):
+        sqs.set_queue_attributes(QueueUrl=url, Attributes={"MessageRetentionPeriod": "60"})
+        done.append(f"queue {url.rsplit('/', 1)[-1]}: retention")
+    events = _client(endpoint, "events", region)
+    for rule in events.list_rules(NamePrefix=f"{prefix}-")["Rules"]:
+        events.disable_rule(Name=rule["Name"])
+        done.append(f"rule {rule['Name']}: disabled")
+    trail = _client(endpoint, "cloudtrail", region)
+    for found in trail.describe_trails(includeShadowTrails=False)["trailList"]:
+        if found["Name"].startswith(f"{prefix}-"):
+            trail.stop_logging(Name=found["Name"])
+            done.append(f"trail {found['Name']}: logging stopped")
+    return done
+
+
+def apply_drift(
+    endpoint: str, prefix: str = DEFAULT_PREFIX, regions: Iterable[str] = DRIFT_REGIONS
+) -> list[str]:
+    """Change the converged resources behind the playbooks' back (as an admin would by hand),
+    so that the next converge records the calls that put them right: UpdateFunctionConfiguration,
+    PutFunctionConcurrency, PutBucketVersioning, EnableKeyRotation, StartLogging, ..."""
+    done = []
+    for region in regions:
+        done += _drift_functions(endpoint, region, prefix)
+        done += _drift_storage(endpoint, region, prefix)
+        done += _drift_data(endpoint, region, prefix)
+    return done
+
+
 def record_runs(port: int) -> list[dict[str, Any]]:
-    """Every request of: check on a fresh account, converge, rerun, check, drift report."""
+    """Every request of: check on a fresh account, converge, rerun, check, drift report; then,
+    after `apply_drift`, the drift report and the converge that puts the resources right."""
     sys.path.insert(0, str(REPO_ROOT))
     from scripts import emulator
 
     endpoint = f"http://127.0.0.1:{port}"
     bindir = Path(sys.executable).parent
     playbook = [str(bindir / "ansible-playbook"), "site.yml"]
-    runs = [
-        [*playbook, "--check", "--diff"],
-        playbook,
-        playbook,
-        [*playbook, "--check", "--diff"],
-        [sys.executable, str(REPO_ROOT / "scripts" / "drift_report.py")],
-    ]
+    drift = [sys.executable, str(REPO_ROOT / "scripts" / "drift_report.py")]
+    runs = [[*playbook, "--check", "--diff"], playbook, playbook, [*playbook, "--check", "--diff"], drift]
     with tempfile.TemporaryDirectory() as tmp:
         started = emulator.start(port, record=True, recording_path=Path(tmp) / "recording.jsonl")
         try:
@@ -803,6 +889,12 @@ def record_runs(port: int) -> list[dict[str, Any]]:
             try:
                 for cmd in runs:
                     _run(cmd, endpoint)
+                _recorder(endpoint, "stop-recording")  # our own drift is not the deployer's
+                for change in apply_drift(endpoint):
+                    print(f"deployer-policy: drift: {change}", flush=True)
+                _recorder(endpoint, "start-recording")
+                _run(drift, endpoint)
+                _run(playbook, endpoint)
             finally:
                 # Kept for `generate --recording` (a rerun of the mapping without the runs).
                 _recorder(endpoint, "stop-recording")
