@@ -44,7 +44,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.request
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -782,20 +782,27 @@ def _run(cmd: list[str], endpoint: str) -> None:
 DRIFT_REGIONS = ("us-east-1", "us-west-1")
 
 
-def _client(endpoint: str, service: str, region: str) -> Any:
+# The emulator's dummy credentials; apply_drift(..., credentials=) for a server enforcing IAM.
+DRIFT_CREDENTIALS = ("testing", "testing")
+
+
+def _clients(endpoint: str, credentials: tuple[str, str]) -> Callable[[str, str], Any]:
     import boto3
 
-    return boto3.client(
-        service,
-        region_name=region,
-        endpoint_url=endpoint or None,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    def client(service: str, region: str) -> Any:
+        return boto3.client(
+            service,
+            region_name=region,
+            endpoint_url=endpoint or None,
+            aws_access_key_id=credentials[0],
+            aws_secret_access_key=credentials[1],
+        )
+
+    return client
 
 
-def _drift_functions(endpoint: str, region: str, prefix: str) -> list[str]:
-    lam = _client(endpoint, "lambda", region)
+def _drift_functions(client: Callable[[str, str], Any], region: str, prefix: str) -> list[str]:
+    lam = client("lambda", region)
     done = []
     for function in lam.list_functions()["Functions"]:
         name = function["FunctionName"]
@@ -807,8 +814,8 @@ def _drift_functions(endpoint: str, region: str, prefix: str) -> list[str]:
     return done
 
 
-def _drift_storage(endpoint: str, region: str, prefix: str) -> list[str]:
-    s3 = _client(endpoint, "s3", region)
+def _drift_storage(client: Callable[[str, str], Any], region: str, prefix: str) -> list[str]:
+    s3 = client("s3", region)
     done = []
     for bucket in s3.list_buckets()["Buckets"]:
         name = bucket["Name"]
@@ -819,35 +826,35 @@ def _drift_storage(endpoint: str, region: str, prefix: str) -> list[str]:
     return done
 
 
-def _drift_data(endpoint: str, region: str, prefix: str) -> list[str]:
+def _drift_data(client: Callable[[str, str], Any], region: str, prefix: str) -> list[str]:
     done = []
-    kms = _client(endpoint, "kms", region)
+    kms = client("kms", region)
     for alias in kms.list_aliases()["Aliases"]:
         if alias["AliasName"].startswith(f"alias/{prefix}-") and alias.get("TargetKeyId"):
             kms.disable_key_rotation(KeyId=alias["TargetKeyId"])
             done.append(f"key {alias['AliasName']}: rotation")
-    ddb = _client(endpoint, "dynamodb", region)
+    ddb = client("dynamodb", region)
     for table in ddb.list_tables()["TableNames"]:
         if table.startswith(f"{prefix}-"):
             ddb.update_continuous_backups(
                 TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": False}
             )
             done.append(f"table {table}: point-in-time recovery")
-    logs = _client(endpoint, "logs", region)
+    logs = client("logs", region)
     for group in logs.describe_log_groups()["logGroups"]:
         name = group["logGroupName"]
         if name.startswith((f"/aws/lambda/{prefix}-", f"/{prefix}/")):
             logs.put_retention_policy(logGroupName=name, retentionInDays=1)
             done.append(f"log group {name}: retention")
-    sqs = _client(endpoint, "sqs", region)
+    sqs = client("sqs", region)
     for url in sqs.list_queues(QueueNamePrefix=f"{prefix}-").get("QueueUrls", []):
         sqs.set_queue_attributes(QueueUrl=url, Attributes={"MessageRetentionPeriod": "60"})
         done.append(f"queue {url.rsplit('/', 1)[-1]}: retention")
-    events = _client(endpoint, "events", region)
+    events = client("events", region)
     for rule in events.list_rules(NamePrefix=f"{prefix}-")["Rules"]:
         events.disable_rule(Name=rule["Name"])
         done.append(f"rule {rule['Name']}: disabled")
-    trail = _client(endpoint, "cloudtrail", region)
+    trail = client("cloudtrail", region)
     for found in trail.describe_trails(includeShadowTrails=False)["trailList"]:
         if found["Name"].startswith(f"{prefix}-"):
             trail.stop_logging(Name=found["Name"])
@@ -856,16 +863,20 @@ def _drift_data(endpoint: str, region: str, prefix: str) -> list[str]:
 
 
 def apply_drift(
-    endpoint: str, prefix: str = DEFAULT_PREFIX, regions: Iterable[str] = DRIFT_REGIONS
+    endpoint: str,
+    prefix: str = DEFAULT_PREFIX,
+    regions: Iterable[str] = DRIFT_REGIONS,
+    credentials: tuple[str, str] | None = None,
 ) -> list[str]:
     """Change the converged resources behind the playbooks' back (as an admin would by hand),
     so that the next converge records the calls that put them right: UpdateFunctionConfiguration,
     PutFunctionConcurrency, PutBucketVersioning, EnableKeyRotation, StartLogging, ..."""
+    client = _clients(endpoint, credentials or DRIFT_CREDENTIALS)
     done = []
     for region in regions:
-        done += _drift_functions(endpoint, region, prefix)
-        done += _drift_storage(endpoint, region, prefix)
-        done += _drift_data(endpoint, region, prefix)
+        done += _drift_functions(client, region, prefix)
+        done += _drift_storage(client, region, prefix)
+        done += _drift_data(client, region, prefix)
     return done
 
 

@@ -4,7 +4,8 @@ An IAM user holding only that policy runs, on a dedicated moto server with IAM e
 check mode on a fresh account, a converge of both regions, a rerun (changed=0) and check mode
 on the converged account. Every request it made is then evaluated against the shipped policy
 with the project's evaluator (scripts/policy_eval.py), resource ARNs and conditions included.
-A user whose policy lacks one action is denied, and the denial names the action.
+A user whose policy lacks one action is denied, and the denial names the action. Last, with
+resources changed by hand behind its back (`apply_drift`), the deployer converges them back.
 
 How moto enforces IAM (moto 5.2.5, server mode), and what that leaves to our evaluator:
 - enforcement starts after INITIAL_NO_AUTH_ACTION_COUNT authenticated requests (an env var of
@@ -369,3 +370,16 @@ def test_moto_view_adds_moto_names_and_keeps_s3_scope() -> None:
     assert {"s3:HeadBucket", "s3:PutBucketEncryption", "s3:ListBucket"} <= set(s3["Action"])
     others = [s for s in _statements(view) if s["Sid"] != "S3Bucket"]
     assert all(s["Resource"] == "*" for s in others)
+
+
+def test_deployer_repairs_drift(
+    server: Emulator, users: dict[str, Credentials], runs: dict[str, Recorded]
+) -> None:
+    """Last (it changes the account): what an admin changed by hand, the deployer puts right."""
+    admin = users["admin"]
+    changed = dp.apply_drift(server.endpoint, credentials=(admin.key, admin.secret))
+    assert len(changed) >= 10, changed
+    repair = run_as(server, users["deployer"])
+    assert repair.run.rc == 0, "\n".join(repair.run.failed_messages() or [repair.run.stderr[-3000:]])
+    assert all(repair.run.changed(region) > 0 for region in REGIONS)
+    assert denials(SHIPPED, repair.entries) == []
