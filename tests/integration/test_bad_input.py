@@ -266,6 +266,7 @@ CASES: list[Case] = [
     ),
     ("no table", {"table_tables": []}, ["table_tables", "at least one table"]),
     ("table wait of zero", {"table_wait_timeout": 0}, ["table_wait_timeout=0"]),
+    ("negative PITR retry", {"table_pitr_retry_timeout": -5}, ["table_pitr_retry_timeout=-5", "0-3600"]),
     # iam: role names, session 3600-43200, password policy, prefixes shared with functions
     (
         "weak password length",
@@ -399,6 +400,16 @@ CASES: list[Case] = [
         ["functions_key_grace_period_days=-1"],
     ),
     (
+        "IAM retry of a day",
+        {"functions_iam_propagation_timeout": 86400},
+        ["functions_iam_propagation_timeout=86400", "0-3600"],
+    ),
+    (
+        "strict reservations not a bool",
+        {"functions_reserved_concurrency_strict": "sometimes"},
+        ["functions_reserved_concurrency_strict"],
+    ),
+    (
         "reports under incoming",
         {**_both("report_prefix", "incoming/reports/")},
         ["functions_report_prefix", "invoke the processor"],
@@ -449,6 +460,7 @@ CASES: list[Case] = [
         ["audit_home_region", "must be the same"],
     ),
     ("log files kept zero days", {"audit_log_file_retention_days": 0}, ["audit_log_file_retention_days=0"]),
+    ("trail IAM retry negative", {"audit_iam_propagation_timeout": -1}, ["audit_iam_propagation_timeout=-1"]),
     # monitoring: PutMetricAlarm fields after overrides, SNS protocols, shared names
     (
         "unknown alarm in the overrides",
