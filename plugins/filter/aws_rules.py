@@ -48,9 +48,6 @@ LOG_RETENTION_DAYS = (
     3653,
 )
 
-# A 12-digit stand-in for the account id when a rule measures a name that will contain it.
-ACCOUNT_PLACEHOLDER = "123456789012"
-
 # Partitions by region prefix (a principal must be in the partition of the region it is used in).
 # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference-arns.html
 PARTITION_PREFIXES = (
