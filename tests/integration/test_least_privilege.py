@@ -401,7 +401,16 @@ for _f in FUNCTIONS:
         _c(_f, "sqs:ReceiveMessage", f"{{q[{_f}]}}", False, "own queue"),
         _c(_f, "sqs:PurgeQueue", f"{{q[{_f}]}}", False, "own queue"),
         # The baseline key, only through SQS (and SNS for key_rotation) in its own region.
-        _c(_f, "kms:GenerateDataKey", "{key}", True, "via SQS", context=_via("sqs")),
+        _c(
+            _f,
+            "kms:GenerateDataKey",
+            "{key}",
+            True,
+            "via SQS",
+            context=_via("sqs"),
+            # the table writer's key grant also allows GenerateDataKey, through DynamoDB only
+            moto_gap=UNMET_ALLOW_GAP if _f == P else None,
+        ),
         _c(
             _f,
             "kms:Decrypt",
@@ -506,8 +515,25 @@ for _f in FUNCTIONS:
                 context=_ddb("{other}"),
             ),
             _c(_f, "kms:Decrypt", "{o_key}", False, "other region key via DynamoDB", context=_ddb()),
-            _c(_f, "kms:GenerateDataKey", "{key}", False, "via DynamoDB", context=_ddb()),
-            _c(_f, "kms:Encrypt", "{key}", False, "via DynamoDB", context=_ddb()),
+            # Writes also need GenerateDataKey and Encrypt (real-aws.md finding 5): the writer
+            # (processor) has them through DynamoDB, the reader (analytics) does not.
+            *(
+                _c(
+                    _f,
+                    f"kms:{op}",
+                    "{key}",
+                    _f == P,
+                    "via DynamoDB",
+                    context=_ddb(),
+                    # the queue statement also allows GenerateDataKey, through SQS only
+                    moto_gap=UNMET_ALLOW_GAP if (_f, op) == (P, "GenerateDataKey") else None,
+                )
+                for op in ("GenerateDataKey", "Encrypt")
+            ),
+            *(
+                _c(_f, f"kms:{op}", "{key}", False, "via other region's DynamoDB", context=_ddb("{other}"))
+                for op in ("GenerateDataKey", "Encrypt")
+            ),
             _c(_f, "kms:DescribeKey", "{key}", False, "via DynamoDB", context=_ddb()),
             _c(_f, "kms:CreateGrant", "{key}", False, "via DynamoDB", context=_ddb()),
             _c(_f, "kms:ReEncryptFrom", "{key}", False, "via DynamoDB", context=_ddb()),
@@ -836,7 +862,8 @@ def test_table_key_is_usable_through_dynamodb_only(deployed: Deployed, region: s
     assert evaluate(key_policy, through_ddb) is Decision.ALLOW  # the root statement: IAM decides
     assert is_allowed([*deployed.policies(region, function), key_policy], through_ddb)
     (grant,) = [s for s in deployed.policies(region, function)[0]["Statement"] if s.get("Sid") == DDB_KEY]
-    assert grant["Action"] in ("kms:Decrypt", ["kms:Decrypt"])
+    writer = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+    assert grant["Action"] == (writer if function == "processor" else ["kms:Decrypt"])
     for context in ({}, _via("s3", region), _via("lambda", region), _ddb(OTHER_REGION[region], ACCOUNT)):
         request = Request("kms:Decrypt", values["key"], principal, context)
         assert not is_allowed(deployed.policies(region, function), request), context
@@ -1011,9 +1038,14 @@ ROLE_MUTATIONS += [
     ),
     ("table key, every KMS action", TABLE_FUNCTIONS, _edit_statement(DDB_KEY, _set(Action=["kms:*"]))),
     (
-        "table key, GenerateDataKey too",
-        TABLE_FUNCTIONS,
+        "table key, GenerateDataKey for the reader",
+        (A,),
         _edit_statement(DDB_KEY, _set(Action=["kms:Decrypt", "kms:GenerateDataKey"])),
+    ),
+    (
+        "table key, writer without GenerateDataKey",
+        (P,),
+        _edit_statement(DDB_KEY, _set(Action=["kms:Decrypt"])),
     ),
     ("table key, every key", TABLE_FUNCTIONS, _edit_statement(DDB_KEY, _set(Resource="*"))),
     # The processor's listing: any prefix, or no condition.
@@ -1713,7 +1745,7 @@ def test_moto_gap(
 ) -> None:
     """Each gap of moto's evaluator, pinned: ours gives AWS's answer, moto 5.2.5 another."""
     assert evaluate(policy, request_) is aws
-    assert _moto(policy, request_) is moto, f"moto changed ({gap}): update support/policy_eval.py's docstring"
+    assert _moto(policy, request_) is moto, f"moto changed ({gap}): update scripts/policy_eval.py's docstring"
 
 
 def test_moto_fails_on_service_principals() -> None:

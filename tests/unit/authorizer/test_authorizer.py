@@ -32,13 +32,15 @@ def _allow(sid: str, action: str | list[str], resource: str | list[str], **extra
     return {"Sid": sid, "Effect": "Allow", "Action": action, "Resource": resource, **extra}
 
 
+# A table writer: DynamoDB uses the key for it with Decrypt and GenerateDataKey (real-aws.md #5).
+TABLE_KEY_WRITES = ["kms:Decrypt", "kms:GenerateDataKey"]
 VIA_DYNAMODB = {
     "StringEquals": {"kms:ViaService": f"dynamodb.{REGION}.amazonaws.com", "kms:CallerAccount": ACCOUNT}
 }
 IDENTITY = _policy(
     _allow("ReadIncoming", "s3:GetObject", f"arn:aws:s3:::{BUCKET}/incoming/*"),
     _allow("WriteItems", ["dynamodb:BatchWriteItem", "dynamodb:PutItem"], TABLE),
-    _allow("UseKeyThroughDynamoDB", "kms:Decrypt", KEY, Condition=VIA_DYNAMODB),
+    _allow("UseKeyThroughDynamoDB", TABLE_KEY_WRITES, KEY, Condition=VIA_DYNAMODB),
 )
 KEY_POLICY = _policy(
     {
@@ -142,7 +144,7 @@ def test_unmapped_call_is_refused_not_passed() -> None:
     ("service", "operation", "actions"),
     [
         ("dynamodb", "Scan", ["kms:Decrypt"]),
-        ("dynamodb", "BatchWriteItem", ["kms:Decrypt"]),
+        ("dynamodb", "BatchWriteItem", ["kms:GenerateDataKey", "kms:Decrypt"]),
         ("sns", "Publish", ["kms:GenerateDataKey", "kms:Decrypt"]),
         ("sqs", "SendMessage", ["kms:GenerateDataKey", "kms:Decrypt"]),
         ("s3", "PutObject", ["kms:GenerateDataKey"]),
@@ -350,16 +352,21 @@ def test_hook_counts_authorized_calls_and_their_kms_requests(deployed) -> None:
     iam, key = deployed
     statements = [
         _allow("WriteItems", "dynamodb:PutItem", TABLE),
-        _allow("UseKeyThroughDynamoDB", "kms:Decrypt", key, Condition=VIA_DYNAMODB),
+        _allow("UseKeyThroughDynamoDB", TABLE_KEY_WRITES, key, Condition=VIA_DYNAMODB),
         _allow("WriteQuarantine", "s3:PutObject", f"arn:aws:s3:::{BUCKET}/quarantine/*"),
     ]
     session, auth = _session(iam, key, statements)
     session.client("dynamodb").put_item(TableName="app-data", Item={"id": {"S": "a"}})
     session.client("s3").put_object(Bucket=BUCKET, Key="quarantine/x", Body=b"x")
     assert auth.calls == {REGION: 2}
-    assert [o.check.action for o in auth.authorized] == ["dynamodb:PutItem", "kms:Decrypt", "s3:PutObject"]
+    assert [o.check.action for o in auth.authorized] == [
+        "dynamodb:PutItem",
+        "kms:GenerateDataKey",
+        "kms:Decrypt",
+        "s3:PutObject",
+    ]
     assert auth.report([REGION]) == [
-        f"{REGION}: 2 calls authorized (plus 1 KMS requests made on their behalf; 0 also enforced by moto)"
+        f"{REGION}: 2 calls authorized (plus 2 KMS requests made on their behalf; 0 also enforced by moto)"
     ]
 
 
@@ -370,12 +377,12 @@ def test_hook_refuses_before_sending_and_names_the_missing_permission(deployed) 
         session.client("dynamodb").put_item(TableName="app-data", Item={"id": {"S": "a"}})
     message = denied.value.response["Error"]["Message"]
     assert denied.value.response["Error"]["Code"] == "AccessDenied"
-    assert f"kms:Decrypt on {key} (made by dynamodb:PutItem on {TABLE})" in message
+    assert f"kms:GenerateDataKey on {key} (made by dynamodb:PutItem on {TABLE})" in message
     assert "delegates to IAM" in message
     assert boto3.client("dynamodb", region_name=REGION).scan(TableName="app-data")["Count"] == 0  # never sent
     with pytest.raises(authorizer.AccessDenied, match=f"s3:PutObject on arn:aws:s3:::{BUCKET}/reports/x"):
         session.client("s3").put_object(Bucket=BUCKET, Key="reports/x", Body=b"x")
-    assert [o.check.action for o in auth.denied] == ["kms:Decrypt", "s3:PutObject"]
+    assert [o.check.action for o in auth.denied] == ["kms:GenerateDataKey", "s3:PutObject"]
     assert auth.calls == {}
 
 
@@ -386,7 +393,7 @@ def test_moto_enforcement_is_on_for_exactly_the_calls_it_covers(deployed, monkey
     statements = [
         _allow("WriteQuarantine", "s3:PutObject", f"arn:aws:s3:::{BUCKET}/quarantine/*"),
         _allow("WriteItems", "dynamodb:PutItem", TABLE),
-        _allow("UseKeyThroughDynamoDB", "kms:Decrypt", key, Condition=VIA_DYNAMODB),
+        _allow("UseKeyThroughDynamoDB", TABLE_KEY_WRITES, key, Condition=VIA_DYNAMODB),
     ]
     session, auth = _session(iam, key, statements)
     auth.moto_endpoint = "http://127.0.0.1:1"

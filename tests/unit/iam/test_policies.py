@@ -58,6 +58,7 @@ RUNTIME_ACTIONS = {
     "kms:Decrypt",
 }
 # AWSLambdaVPCAccessExecutionRole v3 without its logs actions.
+TABLE_WRITES = {"dynamodb:BatchWriteItem", "dynamodb:DeleteItem", "dynamodb:PutItem", "dynamodb:UpdateItem"}
 VPC_ACTIONS = {
     "ec2:CreateNetworkInterface",
     "ec2:DescribeNetworkInterfaces",
@@ -244,6 +245,8 @@ def test_actions_are_exactly_the_handler_calls_plus_runtime_needs(
     expected = documented_actions(function) | RUNTIME_ACTIONS
     if function in VPC_FUNCTIONS:
         expected |= VPC_ACTIONS
+    if expected & TABLE_WRITES:  # a table writer encrypts through DynamoDB (real-aws.md #5)
+        expected |= {"kms:Encrypt"}
     assert actions(rendered["policies"][function]) == expected
     assert "logs:CreateLogGroup" not in actions(rendered["policies"][function])
 
@@ -294,8 +297,8 @@ def test_runtime_grants_are_the_functions_own(rendered: dict[str, Any], function
 
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_table_users_get_the_key_through_dynamodb_only(rendered: dict[str, Any], function: str) -> None:
-    """DynamoDB decrypts the table key with the caller's permissions (kms:Decrypt, reads and
-    writes alike); GenerateDataKey is DynamoDB's own (its grant). AWS's condition: ViaService +
+    """DynamoDB uses the key with the caller's permissions: reads need kms:Decrypt, writes also
+    kms:GenerateDataKey and kms:Encrypt (real-aws.md finding 5). AWS's condition: ViaService +
     CallerAccount. Only the functions that call DynamoDB get it."""
     facts, policy = rendered["facts"], rendered["policies"][function]
     found = [s for s in statements(policy) if s["Sid"] == "UseBaselineKeyThroughDynamoDB"]
@@ -306,7 +309,11 @@ def test_table_users_get_the_key_through_dynamodb_only(rendered: dict[str, Any],
         {
             "Sid": "UseBaselineKeyThroughDynamoDB",
             "Effect": "Allow",
-            "Action": ["kms:Decrypt"],
+            "Action": (
+                ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+                if {"dynamodb:PutItem", "dynamodb:BatchWriteItem"} & set(actions(policy))
+                else ["kms:Decrypt"]
+            ),
             "Resource": [facts["encryption_key_arn"]],
             "Condition": {
                 "StringEquals": {
