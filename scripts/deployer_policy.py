@@ -8,7 +8,9 @@
 `generate` starts a private moto server with its request recorder (scripts/emulator.py) and
 records every request of: site.yml in check mode on a fresh account, a converge of both
 regions, a rerun, site.yml in check mode on the converged account and the drift report
-(scripts/drift_report.py). Each request is mapped to the IAM actions it needs:
+(scripts/drift_report.py); then, after `apply_drift` changed settings behind the playbooks'
+back (a function's timeout, versioning, key rotation, trail logging, ...), the drift report
+and the converge that puts them right. Each request is mapped to the IAM actions it needs:
 
 - JSON and query protocols name their operation (X-Amz-Target, Action); REST calls (S3,
   Lambda) are matched on method + path + query against botocore's service model (the
