@@ -165,7 +165,7 @@ def test_topic_without_subscriber_is_reported(new_account: PlaybookRun, client) 
     assert "monitoring_subscriptions" in warnings[0]
     # it is the last task of the run with a result
     last = new_account.output["plays"][-1]["tasks"][-1]
-    assert last["task"]["name"].startswith("Warn when the alarm topic has no confirmed subscriber")
+    assert last["task"]["name"].endswith("Warn when the alarm topic has no confirmed subscriber")
 
 
 def test_strict_reservations_fail_with_the_same_message(new_account, strict_server: Emulator, client) -> None:
