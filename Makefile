@@ -4,7 +4,9 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 BIN := $(VENV)/bin
 PORT ?= 4566
-STRICT ?= 0
+# The emulator enforces what real AWS enforces and moto does not (scripts/strict_aws.py);
+# STRICT=0 turns that off.
+STRICT ?= 1
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
@@ -62,7 +64,7 @@ integration: venv
 	$(BIN)/pytest -q tests/integration
 
 molecule: venv
-	$(PY) scripts/emulator.py start --port 4580
+	$(PY) scripts/emulator.py start --port 4580 $(if $(filter 1,$(STRICT)),--strict)
 	$(PY) scripts/emulator.py reset --port 4580
 	cd $(CURDIR) && AWS_ENDPOINT_URL=http://127.0.0.1:4580 $(BIN)/molecule test -s default; \
 	  rc=$$?; $(PY) scripts/emulator.py stop --port 4580; exit $$rc

@@ -353,20 +353,11 @@ def aws_retention_errors(value: Any, var: str) -> list[str]:
     return aws_number_errors(value, var, choices=LOG_RETENTION_DAYS, accepts="CloudWatch Logs retention days")
 
 
-def aws_bool_errors(value: Any, var: str, strings: bool = True) -> list[str]:
-    """A boolean; with `strings` false, a string ("true", from -e key=value) is refused, for settings
-    that a template or condition reads as they are (any non-empty string, "false" too, is true there)."""
+def aws_bool_errors(value: Any, var: str) -> list[str]:
+    """A boolean, or a string Ansible converts to one ("true", "no", ... from -e key=value); every
+    role reads these settings with `| bool`, so such a string means what it says."""
     if as_bool(value) is None:
         return [_msg(var, value, "must be a boolean (true/false, yes/no, on/off, 1/0)")]
-    if isinstance(value, str) and not strings:
-        return [
-            _msg(
-                var,
-                value,
-                "is a string (-e key=value gives strings) and this setting must be a real boolean: "
-                f"""give it as JSON, e.g. -e '{{"{var}": {str(as_bool(value)).lower()}}}'""",
-            )
-        ]
     return []
 
 

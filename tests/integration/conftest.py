@@ -1,5 +1,7 @@
 """Integration fixtures: private moto servers with their recorders, and playbook runs.
 
+Both run in strict mode (scripts/strict_aws.py, its default delays of a few seconds): what a
+real account refuses fails the converge here too.
 - `converged`: one server (port 4610, or TEST_EMULATOR_PORT) reset once, then converged with
   site.yml for the whole session; tests read its state and must not change it.
 - `fresh_run_playbook`: a second server (that port + 1), reset before each use, for runs that
@@ -122,7 +124,7 @@ class Emulator:
 
 @pytest.fixture(scope="session")
 def main_emulator() -> Iterator[Emulator]:
-    with Emulator(PORT) as server:
+    with Emulator(PORT, strict=True) as server:
         yield server
 
 
@@ -146,7 +148,7 @@ def converged(main_emulator: Emulator) -> PlaybookRun:
 
 @pytest.fixture(scope="session")
 def fresh_emulator() -> Iterator[Emulator]:
-    with Emulator(PORT + 1) as server:
+    with Emulator(PORT + 1, strict=True) as server:
         yield server
 
 

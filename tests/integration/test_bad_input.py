@@ -7,8 +7,8 @@ the same region settings (us-east-1, the main emulator). Each host must fail wit
 (naming the variable) and the recorder must see no call at all during that run: zero calls for
 every case. The few cases that need a read (the region's availability zones) run in a second
 inventory, a dry run where a valid host carries `-e key=value` strings through every role: nothing
-but reads may be called. Booleans that a template or condition reads as they are must be given as
-JSON: a string is refused.
+but reads may be called. Booleans given as strings (`-e key=false`) are read with `| bool`
+wherever a template or condition uses them, so they mean what they say.
 """
 
 from __future__ import annotations
@@ -231,11 +231,6 @@ CASES: list[Case] = [
         {"storage_request_metrics_id": "Entire Bucket"},
         ["storage_request_metrics_id"],
     ),
-    (
-        "string boolean read by the bucket policy template",
-        {"storage_require_vpc_endpoint": "false"},
-        ["storage_require_vpc_endpoint", "give it as JSON"],
-    ),
     # table: DynamoDB names 3-255 of a-z A-Z 0-9 _ . -, key attributes 1-255 bytes
     (
         "typo in a table key type",
@@ -320,11 +315,6 @@ CASES: list[Case] = [
         "topic name with !",
         {**_both("alarm_topic_name", "alarms!"), "monitoring_topic_name": "alarms!"},
         ["iam_alarm_topic_name", "SNS"],
-    ),
-    (
-        "string boolean read by the policy template",
-        {"iam_xray_tracing": "yes"},
-        ["iam_xray_tracing", "give it as JSON"],
     ),
     # functions: Lambda limits, schedule expressions, code folders
     ("memory below 128", {"functions_memory_size": 64}, ["functions_memory_size=64", "128-10240"]),
@@ -574,11 +564,6 @@ CASES: list[Case] = [
     ),
     ("CIS namespace AWS/", {"monitoring_cis_namespace": "AWS/CIS"}, ["monitoring_cis_namespace", "AWS/"]),
     (
-        "string boolean read by a condition",
-        {"monitoring_cis_enabled": "false"},
-        ["monitoring_cis_enabled", "give it as JSON"],
-    ),
-    (
         "duration alarm timeout of 1000 s",
         {"monitoring_function_timeout_seconds": 1000},
         ["monitoring_function_timeout_seconds=1000"],
@@ -670,14 +655,20 @@ def test_bad_input_fails_before_any_call(run_playbook, tmp_path: Path) -> None:
     assert run.calls == [], f"AWS was called: {[str(c) for c in run.calls]}"
 
 
-def test_string_boolean_read_as_it_is_is_refused(run_playbook) -> None:
-    """A template would read the string "false" as true: -e key=value is refused, with the JSON form."""
-    run = run_playbook("-e", "storage_require_vpc_endpoint=false", limit="us-east-1")
-    assert run.rc != 0
-    messages = " ".join(run.failed_messages())
-    assert 'storage_require_vpc_endpoint="false": is a string' in messages
-    assert """-e '{"storage_require_vpc_endpoint": false}'""" in messages
-    assert run.calls == []
+def test_string_booleans_from_the_command_line_mean_what_they_say(converged, run_playbook) -> None:
+    """-e key=value gives the string "false", which a template would read as true: the roles read
+    it with | bool. On the converged account (no VPC-endpoint condition in the data bucket policy),
+    a dry run with the string "false" changes nothing and "true" predicts the policy change."""
+    changed = {}
+    for value in ("false", "true"):
+        run = run_playbook(
+            "-e", f"storage_require_vpc_endpoint={value}", "--tags", "storage", check=True, limit="us-east-1"
+        )
+        assert run.rc == 0, run.stderr
+        assert all(c.read_only for c in run.calls), [str(c) for c in run.calls if not c.read_only]
+        changed[value] = [name for name in run.changed_tasks() if "policy" in name]
+    assert changed["false"] == []
+    assert changed["true"], "the string 'true' did not turn the VPC-endpoint condition on"
 
 
 def test_zone_rules_read_only_and_command_line_strings_proceed(run_playbook, tmp_path: Path) -> None:

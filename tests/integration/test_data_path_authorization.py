@@ -131,7 +131,10 @@ def test_without_the_table_kms_grant_the_processor_is_denied(runner: Runner, aws
         _run_processor(runner)
     message = str(denied.value)
     table = f"arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{PREFIX}-data"
-    assert f"kms:GenerateDataKey on {_key_arn(aws, REGION)} (made by dynamodb:BatchWriteItem on {table})" in message
+    assert (
+        f"kms:GenerateDataKey on {_key_arn(aws, REGION)} (made by dynamodb:BatchWriteItem on {table})"
+        in message
+    )
     assert "delegates to IAM, and no statement of the identity policies" in message
     assert f"role {role}" in message
 
