@@ -894,7 +894,8 @@ def record_runs(port: int) -> list[dict[str, Any]]:
     drift = [sys.executable, str(REPO_ROOT / "scripts" / "drift_report.py")]
     runs = [[*playbook, "--check", "--diff"], playbook, playbook, [*playbook, "--check", "--diff"], drift]
     with tempfile.TemporaryDirectory() as tmp:
-        started = emulator.start(port, record=True, recording_path=Path(tmp) / "recording.jsonl")
+        # Strict mode (scripts/strict_aws.py): the retries AWS makes necessary are recorded too.
+        started = emulator.start(port, record=True, recording_path=Path(tmp) / "recording.jsonl", strict=True)
         try:
             emulator.reset(port)
             _recorder(endpoint, "reset-recording")

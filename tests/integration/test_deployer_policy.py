@@ -215,7 +215,9 @@ def enforcing_server(port: int) -> Iterator[Emulator]:
     )
     try:
         emulator.wait_ready(port)
-        with Emulator(port) as wrapped:  # answers already: used as is (reset, Lambda config)
+        # Answers already: used as is (reset, Lambda config), in strict mode like the other
+        # integration tests (scripts/strict_aws.py), so the retries run as the deployer too.
+        with Emulator(port, strict=True) as wrapped:
             yield wrapped
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
