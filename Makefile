@@ -10,7 +10,7 @@ STRICT ?= 1
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv emulator emulator-stop demo converge check drift deployer-policy lint unit integration integration-main integration-slow slow-and-molecule molecule test clean
+.PHONY: help venv emulator emulator-stop demo converge check drift deployer-policy lint unit integration integration-main integration-slow main-and-molecule molecule test clean
 
 help:
 	@echo "make demo           set up, start the emulator, converge both regions, print a summary"
@@ -79,10 +79,13 @@ molecule: venv
 	cd $(CURDIR) && AWS_ENDPOINT_URL=http://127.0.0.1:4580 $(BIN)/molecule test -s default; \
 	  rc=$$?; $(PY) scripts/emulator.py stop --port 4580; exit $$rc
 
-test: lint unit
-	$(MAKE) --no-print-directory -j2 --output-sync=target integration-main slow-and-molecule
+# Two cores: lint beside the unit tests, then the two integration halves side by side, molecule
+# after the shorter one.
+test: venv
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint unit
+	$(MAKE) --no-print-directory -j2 --output-sync=target main-and-molecule integration-slow
 
-slow-and-molecule: integration-slow
+main-and-molecule: integration-main
 	$(MAKE) --no-print-directory molecule
 
 clean:

@@ -92,13 +92,11 @@ def s3_bucket_drift(bucket: dict[str, Any] | None, desired: dict[str, Any]) -> l
 def _differs(key: str, wanted: Any, have: Any) -> bool:
     if key == "policy":
         # The same comparison amazon.aws.s3_bucket makes ("*" == {"AWS": "*"}, order-insensitive).
-        return (
-            have is None
-            if wanted
-            else have is not None
-            if wanted is None
-            else compare_policies(have, _normal(wanted))
-        )
+        if wanted is None:
+            return have is not None
+        if have is None:
+            return True
+        return compare_policies(have, _normal(wanted))
     return _normal(wanted) != _normal(have)
 
 

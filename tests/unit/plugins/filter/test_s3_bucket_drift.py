@@ -83,3 +83,22 @@ def test_each_drift_is_reported():
 
 def test_only_desired_keys_compared():
     assert s3_bucket_drift(_bucket(bucket_tagging={"x": "y"}), {"versioning": "Enabled"}) == []
+
+
+def test_a_changed_policy_is_drift():
+    """An existing policy that differs from the wanted one is drift, not only a missing one."""
+    extra = {
+        "Sid": "B",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::b/x",
+    }
+    wanted = {**POLICY, "Statement": [*POLICY["Statement"], extra]}
+    assert s3_bucket_drift(_bucket(), {**DESIRED, "policy": wanted}) == ["policy"]
+    assert s3_bucket_drift(_bucket(), {**DESIRED, "policy": json.dumps(wanted)}) == ["policy"]
+
+
+def test_an_unwanted_policy_is_drift():
+    assert s3_bucket_drift(_bucket(), {**DESIRED, "policy": None}) == ["policy"]
+    assert s3_bucket_drift(_bucket(bucket_policy={}), {**DESIRED, "policy": None}) == []
