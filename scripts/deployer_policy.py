@@ -521,6 +521,22 @@ def _name(params: dict[str, Any], *keys: str) -> str | None:
     return None
 
 
+# Services whose request names its resource (or gives its ARN): the parameters that may hold it,
+# and the resource part of the ARN before the name.
+NAMED_RESOURCES: dict[str, tuple[tuple[str, ...], str]] = {
+    "dynamodb": (("TableName", "ResourceArn"), "table/"),
+    "events": (("Name", "Rule", "ResourceARN"), "rule/"),
+    "cloudwatch": (("AlarmName", "ResourceARN"), "alarm:"),
+}
+
+
+def _arn_or_name(name: str | None, prefix: str) -> str | None:
+    """The ARN itself when the request gave one, else prefix + name; None without either."""
+    if name is None:
+        return None
+    return name if name.startswith("arn:") else prefix + name
+
+
 def resource_arn(call: ApiCall, action: str, account: str) -> str | None:
     """The ARN a request acts on, for the resource types the project names; None otherwise."""
     if scope(action) == ("*",):
@@ -535,18 +551,10 @@ def resource_arn(call: ApiCall, action: str, account: str) -> str | None:
     if service == "lambda":
         match = re.match(r"^/[^/]+/(?:functions|tags)/([^/]+)", call.path)
         name = unquote(match.group(1)) if match else _name(params, "FunctionName")
-        if name is None:
-            return None
-        return (
-            name if name.startswith("arn:") else f"arn:{partition}:lambda:{region}:{account}:function:{name}"
-        )
-    if service == "dynamodb":
-        name = _name(params, "TableName", "ResourceArn")
-        if name is None:
-            return None
-        return (
-            name if name.startswith("arn:") else f"arn:{partition}:dynamodb:{region}:{account}:table/{name}"
-        )
+        return _arn_or_name(name, f"arn:{partition}:lambda:{region}:{account}:function:")
+    if service in NAMED_RESOURCES:
+        keys, kind = NAMED_RESOURCES[service]
+        return _arn_or_name(_name(params, *keys), f"arn:{partition}:{service}:{region}:{account}:{kind}")
     if service == "iam":
         name = _name(params, "RoleName")
         return f"arn:{partition}:iam::{account}:role/{name}" if name else None
@@ -566,23 +574,7 @@ def resource_arn(call: ApiCall, action: str, account: str) -> str | None:
         name = _name(params, "Name", "TrailName", "ResourceId") or (
             names[0] if isinstance(names, list) and len(names) == 1 else None
         )
-        if name is None:
-            return None
-        return (
-            name if name.startswith("arn:") else f"arn:{partition}:cloudtrail:{region}:{account}:trail/{name}"
-        )
-    if service == "events":
-        name = _name(params, "Name", "Rule", "ResourceARN")
-        if name is None:
-            return None
-        return name if name.startswith("arn:") else f"arn:{partition}:events:{region}:{account}:rule/{name}"
-    if service == "cloudwatch":
-        name = _name(params, "AlarmName", "ResourceARN")
-        if name is None:
-            return None
-        return (
-            name if name.startswith("arn:") else f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}"
-        )
+        return _arn_or_name(name, f"arn:{partition}:cloudtrail:{region}:{account}:trail/")
     if service == "kms":
         alias = _name(params, "AliasName")
         if alias and action == "kms:CreateAlias":
