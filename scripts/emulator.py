@@ -197,7 +197,7 @@ def main(argv: list[str] | None = None) -> int:
         default=[],
         metavar="KEY=VALUE",
         help="with `strict`: change a setting (enabled, iam_propagation_seconds, "
-        "pitr_unavailable_seconds, account_concurrency_limit)",
+        "iam_propagation_refusals, pitr_unavailable_seconds, account_concurrency_limit)",
     )
     args = parser.parse_args(argv)
     if args.action == "start":

@@ -26,7 +26,10 @@ setting = key of POST /secureinfra/strict):
     source  IAM/latest/UserGuide/troubleshoot_general.html (eventual consistency)
     error   400 InvalidParameterValueException
             "The role defined for the function cannot be assumed by Lambda."
-    knob    setting iam_propagation_seconds (4), env SECUREINFRA_STRICT_IAM_PROPAGATION_SECONDS
+    knob    setting iam_propagation_seconds (4), env SECUREINFRA_STRICT_IAM_PROPAGATION_SECONDS;
+            and iam_propagation_refusals (0), env SECUREINFRA_STRICT_IAM_PROPAGATION_REFUSALS:
+            the first N uses of each role by each service are refused whatever its age, so a
+            test proves the retries however slowly the machine reaches the call
  4  Lambda execution role whose trust policy does not let lambda.amazonaws.com assume it
     (refused forever; aws:SourceAccount / aws:SourceArn conditions are given the function's)
     source  lambda/latest/dg/lambda-intro-execution-role.html
@@ -37,7 +40,7 @@ setting = key of POST /secureinfra/strict):
             awscloudtrail/latest/userguide/send-cloudtrail-events-to-cloudwatch-logs.html
     error   400 InvalidCloudWatchLogsRoleArnException
             "Access denied. Verify in IAM that the role has adequate permissions."
-    knob    setting iam_propagation_seconds (shared with rule 3)
+    knob    settings iam_propagation_seconds and iam_propagation_refusals (shared with rule 3)
  6  CloudTrail CreateTrail / UpdateTrail naming a bucket whose policy does not allow
     cloudtrail.amazonaws.com s3:GetBucketAcl and s3:PutObject on [prefix/]AWSLogs/<account>/*
     source  awscloudtrail/latest/userguide/create-s3-bucket-policy-for-cloudtrail.html
@@ -73,8 +76,8 @@ setting = key of POST /secureinfra/strict):
 Strict mode is on when the serving process has SECUREINFRA_STRICT=1 in its environment
 (`scripts/emulator.py start --strict`), or at runtime with `POST /secureinfra/strict` and a JSON
 object of the settings to change, e.g. {"enabled": true, "iam_propagation_seconds": 4,
-"pitr_unavailable_seconds": 3, "account_concurrency_limit": 10}; `GET /secureinfra/strict`
-returns the current settings. The clocks are moto's own creation times (the role's CreateDate,
+"iam_propagation_refusals": 1, "pitr_unavailable_seconds": 3, "account_concurrency_limit": 10};
+`GET /secureinfra/strict` returns the current settings. The clocks are moto's own creation times (the role's CreateDate,
 the table's CreationDateTime), so a moto reset (`POST /moto-api/reset`) clears them with the
 resources; the settings survive a reset.
 
@@ -128,6 +131,7 @@ PARTITION = "aws"
 
 ENV_ENABLED = "SECUREINFRA_STRICT"
 ENV_IAM_PROPAGATION = "SECUREINFRA_STRICT_IAM_PROPAGATION_SECONDS"
+ENV_IAM_REFUSALS = "SECUREINFRA_STRICT_IAM_PROPAGATION_REFUSALS"
 ENV_PITR = "SECUREINFRA_STRICT_PITR_SECONDS"
 ENV_CONCURRENCY = "SECUREINFRA_ACCOUNT_CONCURRENCY"
 
@@ -141,10 +145,14 @@ CODE_SIZE_ZIPPED_LIMIT = 52_428_800
 MINIMUM_UNRESERVED = 100
 
 
+INTEGER_SETTINGS = ("account_concurrency_limit", "iam_propagation_refusals")
+
+
 @dataclass
 class StrictConfig:
     enabled: bool = False
     iam_propagation_seconds: float = 4.0
+    iam_propagation_refusals: int = 0
     pitr_unavailable_seconds: float = 3.0
     account_concurrency_limit: int = 1000
 
@@ -157,6 +165,7 @@ class StrictConfig:
                 for key, name in (
                     ("enabled", ENV_ENABLED),
                     ("iam_propagation_seconds", ENV_IAM_PROPAGATION),
+                    ("iam_propagation_refusals", ENV_IAM_REFUSALS),
                     ("pitr_unavailable_seconds", ENV_PITR),
                     ("account_concurrency_limit", ENV_CONCURRENCY),
                 )
@@ -190,7 +199,7 @@ def _parse(name: str, value: Any) -> Any:
             return False
         raise ValueError(f"enabled={value!r}: expected a boolean (true/false, 1/0)")
     try:
-        number = int(value) if name == "account_concurrency_limit" else float(value)
+        number = int(str(value).strip()) if name in INTEGER_SETTINGS else float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{name}={value!r}: expected a number") from None
     if isinstance(value, bool) or number < 0:
@@ -200,6 +209,8 @@ def _parse(name: str, value: Any) -> Any:
 
 CONFIG = StrictConfig.from_env()
 _LOCK = threading.Lock()
+# (role ARN, role CreateDate, service) -> uses refused so far (iam_propagation_refusals)
+_REFUSED_USES: dict[tuple[str, str, str], int] = {}
 
 
 def strict() -> bool:
@@ -268,9 +279,23 @@ def _role_unusable(role_arn: str, service: str, context: dict[str, str]) -> bool
     role = _role(role_arn)
     if role is None:
         return False  # moto's own check answers for a missing role
-    if _younger_than(role.create_date, CONFIG.iam_propagation_seconds):
+    if _younger_than(role.create_date, CONFIG.iam_propagation_seconds) or _first_use_refused(role, service):
         return True
     return not _trusts(role, service, context)
+
+
+def _first_use_refused(role: Any, service: str) -> bool:
+    """The first iam_propagation_refusals uses of this role by this service are refused.
+
+    A role re-created under the same name has a new CreateDate, so it is new again.
+    """
+    key = (role.arn, str(role.create_date), service)
+    with _LOCK:
+        used = _REFUSED_USES.get(key, 0)
+        if used >= CONFIG.iam_propagation_refusals:
+            return False
+        _REFUSED_USES[key] = used + 1
+        return True
 
 
 # --- Lambda ------------------------------------------------------------------------------------------

@@ -27,9 +27,10 @@ from scripts import emulator
 
 REGION = "us-east-1"  # also the audit home region: the trail and its delivery role are created here
 STRICT_PORT = PORT + 2
-# IAM propagation: long enough that the functions role, which runs well after the iam role on a
-# loaded machine, still meets a role that Lambda "cannot assume"; the retries wait it out.
-DELAYS = {"iam_propagation_seconds": 90, "pitr_unavailable_seconds": 3}
+# IAM propagation: every role's first use by Lambda and by CloudTrail is refused as "not yet
+# propagated" whatever its age (the functions role runs long after the iam role made them), plus
+# the usual few-second window; the retries wait it out.
+DELAYS = {"iam_propagation_seconds": 4, "iam_propagation_refusals": 1, "pitr_unavailable_seconds": 3}
 FUNCTIONS = ("processor", "analytics", "key_rotation")
 PREFIX = "secureinfra"
 

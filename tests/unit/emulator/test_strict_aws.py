@@ -255,6 +255,42 @@ class TestLambdaRoleNotAssumableYet:
         role = create_role(client("iam"), "young")
         assert create_function(client("lambda"), "fn", role)["Role"] == role
 
+    def test_first_uses_refused_whatever_the_role_age(self, client):
+        settings(iam_propagation_seconds=0, iam_propagation_refusals=2)
+        iam, awslambda = client("iam"), client("lambda")
+        role = create_role(iam, "counted")
+        wait_out()
+        for _ in range(2):
+            assert error_of(create_function, awslambda, "fn", role)[0] == "InvalidParameterValueException"
+        assert create_function(awslambda, "fn", role)["Role"] == role
+        # counted per role: a second role starts from zero, and the first stays admitted
+        other = create_role(iam, "counted-too")
+        assert error_of(awslambda.update_function_configuration, FunctionName="fn", Role=other)[0] == (
+            "InvalidParameterValueException"
+        )
+        assert awslambda.update_function_configuration(FunctionName="fn", Role=role)["Role"] == role
+
+    def test_counted_refusals_are_per_service(self, client, trail_bucket_args):
+        settings(iam_propagation_seconds=0, iam_propagation_refusals=1)
+        trust = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": ["lambda.amazonaws.com", "cloudtrail.amazonaws.com"]},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+        role = create_role(client("iam"), "shared", trust)
+        assert error_of(create_function, client("lambda"), "fn", role)[0] == "InvalidParameterValueException"
+        create_function(client("lambda"), "fn", role)
+        cloudtrail = client("cloudtrail")
+        assert error_of(cloudtrail.create_trail, **trail_bucket_args, CloudWatchLogsRoleArn=role)[0] == (
+            "InvalidCloudWatchLogsRoleArnException"
+        )
+        cloudtrail.create_trail(**trail_bucket_args, CloudWatchLogsRoleArn=role)
+
 
 def trust_for(service: str, account: str = ACCOUNT) -> dict[str, Any]:
     return {
@@ -306,19 +342,24 @@ def trail_bucket_policy(bucket: str) -> str:
     )
 
 
+@pytest.fixture
+def trail_bucket_args(client) -> dict[str, Any]:
+    s3 = client("s3")
+    s3.create_bucket(Bucket="trail-bucket")
+    s3.put_bucket_policy(Bucket="trail-bucket", Policy=trail_bucket_policy("trail-bucket"))
+    client("logs").create_log_group(logGroupName="trail")
+    return {
+        "Name": "trail",
+        "S3BucketName": "trail-bucket",
+        "S3KeyPrefix": "audit",
+        "CloudWatchLogsLogGroupArn": f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:trail:*",
+    }
+
+
 class TestCloudTrail:
     @pytest.fixture
-    def trail_args(self, client) -> dict[str, Any]:
-        s3 = client("s3")
-        s3.create_bucket(Bucket="trail-bucket")
-        s3.put_bucket_policy(Bucket="trail-bucket", Policy=trail_bucket_policy("trail-bucket"))
-        client("logs").create_log_group(logGroupName="trail")
-        return {
-            "Name": "trail",
-            "S3BucketName": "trail-bucket",
-            "S3KeyPrefix": "audit",
-            "CloudWatchLogsLogGroupArn": f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:trail:*",
-        }
+    def trail_args(self, trail_bucket_args) -> dict[str, Any]:
+        return trail_bucket_args
 
     def test_young_delivery_role_refused_then_accepted(self, client, trail_args):
         trust = trust_for("cloudtrail.amazonaws.com")
@@ -658,11 +699,13 @@ class TestSettings:
                 "SECUREINFRA_STRICT_IAM_PROPAGATION_SECONDS": "2.5",
                 "SECUREINFRA_STRICT_PITR_SECONDS": "1",
                 "SECUREINFRA_ACCOUNT_CONCURRENCY": "10",
+                "SECUREINFRA_STRICT_IAM_PROPAGATION_REFUSALS": "2",
             }
         )
         assert config.as_dict() == {
             "enabled": True,
             "iam_propagation_seconds": 2.5,
+            "iam_propagation_refusals": 2,
             "pitr_unavailable_seconds": 1.0,
             "account_concurrency_limit": 10,
         }
@@ -681,6 +724,7 @@ class TestSettings:
             b'{"enabeld": true}',
             b'{"iam_propagation_seconds": "soon"}',
             b'{"account_concurrency_limit": -1}',
+            b'{"iam_propagation_refusals": 1.5}',
             b"[1]",
             b"not json",
             b'{"enabled": "maybe"}',
