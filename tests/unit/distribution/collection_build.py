@@ -7,6 +7,7 @@ tests see what galaxy.yml's `manifest:` does with them even on a clean clone.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -15,11 +16,14 @@ import tarfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import ansible
 import pytest
 import yaml
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 BIN_DIR = Path(sys.executable).parent
+# The `ansible` package's collections (amazon.aws, community.aws, ...), beside ansible-core.
+BUNDLED_COLLECTIONS = Path(ansible.__file__).resolve().parents[1] / "ansible_collections"
 
 # Large or machine-local trees not worth copying; each is planted again below, small.
 _NOT_COPIED = {".git", ".pytest_cache", ".ruff_cache", ".emulator", ".ansible", "__pycache__"}
@@ -55,6 +59,13 @@ def tool(name: str) -> str:
     if found is None:
         pytest.fail(f"{name} is not installed (pip install -r requirements-dev.txt)")
     return found
+
+
+def bundled_version(fqcn: str) -> str:
+    """Version of a collection the `ansible` package of this venv bundles (what the tests run)."""
+    namespace, name = fqcn.split(".")
+    manifest = BUNDLED_COLLECTIONS / namespace / name / "MANIFEST.json"
+    return json.loads(manifest.read_text())["collection_info"]["version"]
 
 
 def galaxy_metadata() -> dict:

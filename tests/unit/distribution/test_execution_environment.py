@@ -1,0 +1,230 @@
+"""execution-environment.yml: `ansible-builder create` produces the build context, pinned to what
+the tests run against (issue 8, part 6). No container engine is needed for any of this.
+
+Beyond the files ansible-builder writes, two steps of the image build are replayed here, offline:
+the galaxy stage's `ansible-galaxy collection install -r requirements.yml` (from the context's
+_build/, against the collections this venv holds) and the builder stage's dependency introspection.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+import tarfile
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+import pytest
+import yaml
+from collection_build import BUNDLED_COLLECTIONS, REPO_ROOT, BuiltCollection, bundled_version, tool
+from packaging.requirements import Requirement
+from packaging.specifiers import SpecifierSet
+from packaging.version import Version
+
+EE_FILE = REPO_ROOT / "execution-environment.yml"
+BASE_IMAGE = "quay.io/centos/centos:stream9"
+
+
+@dataclass(frozen=True)
+class Context:
+    root: Path  # the build context ansible-builder wrote
+    definition: dict  # execution-environment.yml
+
+    @property
+    def containerfile(self) -> str:
+        return (self.root / "Containerfile").read_text()
+
+    def build_file(self, name: str) -> Path:
+        return self.root / "_build" / name
+
+
+def dev_pins() -> dict[str, str]:
+    """`name==version` lines of requirements-dev.txt."""
+    pins = {}
+    for line in (REPO_ROOT / "requirements-dev.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if "==" in line:
+            req = Requirement(line)
+            pins[req.name.lower()] = str(req.specifier).removeprefix("==")
+    return pins
+
+
+def pinned(requirement: str) -> tuple[str, str]:
+    """(name, version) of a `name==version` requirement; fails on anything looser."""
+    req = Requirement(requirement)
+    specs = list(req.specifier)
+    assert len(specs) == 1 and specs[0].operator == "==", f"{requirement} is not pinned with =="
+    return req.name.lower(), specs[0].version
+
+
+def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, f"{args}\n{result.stdout}\n{result.stderr}"
+    return result
+
+
+def with_bundled_dependencies(collections: Path) -> Path:
+    """A collections path holding (links to) this venv's amazon.aws and community.aws."""
+    for fqcn in ("amazon.aws", "community.aws"):
+        namespace, name = fqcn.split(".")
+        (collections / "ansible_collections" / namespace).mkdir(parents=True, exist_ok=True)
+        source = BUNDLED_COLLECTIONS / namespace / name
+        (collections / "ansible_collections" / namespace / name).symlink_to(source)
+    return collections
+
+
+@pytest.fixture(scope="module")
+def context(built_collection: BuiltCollection, tmp_path_factory: pytest.TempPathFactory) -> Context:
+    """`ansible-builder create` from a copy of the definition beside the tarball `make ee` builds."""
+    definition = yaml.safe_load(EE_FILE.read_text())
+    work = tmp_path_factory.mktemp("ee")
+    shutil.copy(EE_FILE, work / EE_FILE.name)
+    for entry in definition.get("additional_build_files", []):
+        target = work / entry["src"]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(built_collection.tarball, target)
+    run(
+        [
+            tool("ansible-builder"),
+            "create",
+            "--file",
+            EE_FILE.name,
+            "--context",
+            "context",
+            "--output-filename",
+            "Containerfile",
+        ],
+        cwd=work,
+    )
+    return Context(root=work / "context", definition=definition)
+
+
+def test_schema_3_and_the_base_image(context: Context) -> None:
+    assert context.definition["version"] == 3
+    assert context.definition["images"]["base_image"]["name"] == BASE_IMAGE
+    assert f'ARG EE_BASE_IMAGE="{BASE_IMAGE}"' in context.containerfile
+    assert "FROM $EE_BASE_IMAGE AS base" in context.containerfile
+
+
+def test_python_interpreter_meets_ansible_core(context: Context) -> None:
+    interpreter = context.definition["dependencies"]["python_interpreter"]
+    assert f'ARG PYCMD="{interpreter["python_path"]}"' in context.containerfile
+    assert f'ARG PYPKG="{interpreter["package_system"]}"' in context.containerfile
+    found = re.fullmatch(r"/usr/bin/python(\d+)\.(\d+)", interpreter["python_path"])
+    assert found, interpreter["python_path"]
+    requires_python = SpecifierSet(metadata.metadata("ansible-core")["Requires-Python"])
+    assert Version(f"{found[1]}.{found[2]}.0") in requires_python, requires_python
+
+
+def test_ansible_core_and_runner_are_the_pinned_ones(context: Context) -> None:
+    deps = context.definition["dependencies"]
+    core_name, core = pinned(deps["ansible_core"]["package_pip"])
+    assert core_name == "ansible-core"
+    # The ansible-core of the `ansible==...` pin in requirements-dev.txt: what the tests run.
+    assert dev_pins()["ansible"] == metadata.version("ansible")
+    assert core == metadata.version("ansible-core")
+    ansible_needs = [Requirement(r) for r in metadata.requires("ansible") or []]
+    core_spec = next(r.specifier for r in ansible_needs if r.name == "ansible-core")
+    assert Version(core) in core_spec, f"ansible {metadata.version('ansible')} needs ansible-core{core_spec}"
+    runner_name, _runner = pinned(deps["ansible_runner"]["package_pip"])
+    assert runner_name == "ansible-runner"
+    refs = f"{deps['ansible_core']['package_pip']} {deps['ansible_runner']['package_pip']}"
+    assert f'ARG ANSIBLE_INSTALL_REFS="{refs}"' in context.containerfile
+
+
+def test_python_requirements_are_pinned_to_the_dev_pins(context: Context) -> None:
+    lines = [
+        line.strip()
+        for line in context.build_file("requirements.txt").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    ]
+    pins = dict(pinned(line) for line in lines)
+    assert set(pins) == {"boto3", "botocore"}
+    assert pins["boto3"] == dev_pins()["boto3"]
+    assert pins["botocore"] == metadata.version("botocore")  # the one boto3's pin brought in
+    boto3_needs = [Requirement(r) for r in metadata.requires("boto3") or []]
+    botocore_spec = next(r.specifier for r in boto3_needs if r.name == "botocore")
+    assert Version(pins["botocore"]) in botocore_spec
+
+
+def test_collections_are_the_tested_versions(context: Context) -> None:
+    collections = yaml.safe_load(context.build_file("requirements.yml").read_text())["collections"]
+    by_name = {c["name"]: c for c in collections}
+    required = yaml.safe_load((REPO_ROOT / "requirements.yml").read_text())["collections"]
+    for entry in required:
+        name = entry["name"]
+        assert name in by_name, f"{name} (requirements.yml) is not in the image"
+        version = by_name[name]["version"]
+        assert version == f"=={bundled_version(name)}", f"{name} {version}: tests run {bundled_version(name)}"
+        assert Version(bundled_version(name)) in SpecifierSet(entry["version"])
+
+
+def test_this_collection_is_in_the_context(context: Context, built_collection: BuiltCollection) -> None:
+    version = json.loads(built_collection.read("MANIFEST.json"))["collection_info"]["version"]
+    collections = yaml.safe_load(context.build_file("requirements.yml").read_text())["collections"]
+    files = [c for c in collections if c.get("type") == "file"]
+    assert [c["name"] for c in files] == [f"collections/secureinfra-baseline-{version}.tar.gz"]
+    tarball = context.build_file(files[0]["name"])
+    assert tarball.is_file(), f"{tarball} missing: the galaxy stage installs it from /build"
+    with tarfile.open(tarball) as tar:
+        manifest = tar.extractfile("MANIFEST.json")
+        assert manifest is not None
+        assert json.load(manifest)["collection_info"]["version"] == version
+    tags = context.definition["options"]["tags"]
+    assert tags == [f"secureinfra/baseline-ee:{version}"]
+
+
+def test_galaxy_stage_installs_offline(context: Context, tmp_path: Path) -> None:
+    """The galaxy stage's command, run from _build/ (the image's /build) with this venv's
+    amazon.aws and community.aws already in place: every pin resolves and our tarball installs."""
+    collections = with_bundled_dependencies(tmp_path / "collections")
+    step = r"ansible-galaxy collection install \S+ -r requirements\.yml"
+    assert re.search(step, context.containerfile), "no galaxy install step in the Containerfile"
+    galaxy = tool("ansible-galaxy")
+    run(
+        [galaxy, "collection", "install", "-r", "requirements.yml", "--offline", "-p", str(collections)],
+        cwd=context.root / "_build",
+    )
+    installed = collections / "ansible_collections/secureinfra/baseline"
+    assert (installed / "roles/storage/tasks/main.yml").is_file()
+    assert (installed / "requirements.txt").is_file()
+
+
+def test_builder_stage_introspection_resolves(context: Context, tmp_path: Path) -> None:
+    """The builder stage merges every collection's requirements.txt with ours: our pins must
+    satisfy all of them, and this collection must declare its own (boto3, botocore)."""
+    collections = with_bundled_dependencies(tmp_path / "collections")
+    ours = collections / "ansible_collections/secureinfra/baseline"
+    ours.mkdir(parents=True)
+    tarball = next((context.root / "_build/collections").glob("*.tar.gz"))
+    with tarfile.open(tarball) as tar:
+        tar.extractall(ours, filter="data")
+    merged = tmp_path / "requirements.txt"
+    run(
+        [
+            sys.executable,
+            str(context.build_file("scripts/introspect.py")),
+            "introspect",
+            str(collections),
+            "--user-pip=requirements.txt",
+            f"--write-pip={merged}",
+        ],
+        cwd=context.root / "_build",
+    )
+    lines = [line for line in merged.read_text().splitlines() if line.strip()]
+    sources: dict[str, set[str]] = {}
+    pins: dict[str, Version] = {}
+    for line in lines:
+        requirement, _, origin = line.partition("# from collection ")
+        req = Requirement(requirement.strip())
+        sources.setdefault(origin.strip(), set()).add(req.name.lower())
+        if origin.strip() == "user":
+            pins[req.name.lower()] = Version(pinned(requirement.strip())[1])
+    assert sources.get("secureinfra.baseline") == {"boto3", "botocore"}, sources
+    for line in lines:
+        req = Requirement(line.partition("#")[0].strip())
+        assert pins[req.name.lower()] in req.specifier, f"pin {pins[req.name.lower()]} breaks {line}"
