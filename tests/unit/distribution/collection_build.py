@@ -31,6 +31,7 @@ _NOT_COPIED = {".git", ".pytest_cache", ".ruff_cache", ".emulator", ".ansible", 
 # Paths (relative to the collection root) planted into the copy; none may ship.
 PLANTED = (
     ".venv/bin/python3",
+    ".env",
     ".venv-localstack/lib/python3.12/site-packages/localstack/__init__.py",
     ".pytest_cache/v/cache/lastfailed",
     ".ruff_cache/0.17.6/123",
@@ -80,7 +81,9 @@ def _copy_ignore(directory: str, names: list[str]) -> set[str]:
     if rel == Path("bench"):
         ignored.add("results")
     if rel == Path("."):
-        ignored.update(n for n in names if n.endswith(".tar.gz") or n in {"build", "context"})
+        # Dot-entries never ship (planted below instead), nor earlier build output.
+        ignored.update(n for n in names if n.startswith(".") or n.endswith(".tar.gz"))
+        ignored.update({"build", "context"} & set(names))
     return ignored
 
 
