@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark the processor Lambda against a moto server: throughput and peak memory.
 
 Generates a JSON-lines object of ``--mb`` MiB, uploads it to a fresh bucket on a moto

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """The data path of `make demo`: a sample object through the deployed functions, per region.
 
 moto runs Lambda code only with Docker, which this machine does not have. So, for each

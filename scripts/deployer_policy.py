@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Generate files/iam/deployer-policy.json: the IAM policy a deployer needs for site.yml.
 
     deployer_policy.py generate [--port 4660] [--output files/iam/deployer-policy.json]

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Drift report: what differs, per region, between the definition and what exists.
 
 Runs site.yml in check mode (reads only) over every region of the inventory and lists, per

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Start, stop and reset the embedded AWS emulator (moto server).
 
     emulator.py start [--port 4566] [--record] [--strict]

@@ -12,52 +12,8 @@ from typing import Any
 
 from ansible.errors import AnsibleFilterError
 
-DOCUMENTATION = r"""
-name: expand_alarms
-short_description: Expand alarm definitions over the resources they watch
-version_added: 0.1.0
-description:
-  - Each definition names a resource kind (bucket, table, function, region) and carries the metric,
-    statistic, period, threshold and comparison; C({resource}) in a dimension value is replaced by each
-    resource's name, and a definition with C(each) (a dimension name and values) is expanded per value.
-  - Overrides (by definition key) replace any of threshold, period, evaluation_periods, statistic,
-    comparison, datapoints_to_alarm, treat_missing_data; disabled keys are left out.
-  - The companion filter C(cis_alarms) applies disable/override to the CIS controls.
-options:
-  _input:
-    description: The alarm definitions.
-    type: list
-    elements: dict
-    required: true
-  resources:
-    description: Resource names by kind, e.g. C({bucket: [b1], table: [t1], region: [us-east-1]}).
-    type: dict
-    required: true
-  overrides:
-    description: Settings per definition key.
-    type: dict
-  disabled:
-    description: Definition keys to leave out.
-    type: list
-    elements: str
-  prefix:
-    description: Prefix of every alarm name.
-    type: str
-"""
-
-EXAMPLES = r"""
-alarms: >-
-  {{ definitions | secureinfra.baseline.expand_alarms({'bucket': ['b']},
-     {'s3-5xx-errors': {'threshold': 2}}, [], 'p-') }}
-"""
-
-RETURN = r"""
-_value:
-  description: One dict per alarm (name, namespace, metric_name, dimensions, statistic, period,
-    evaluation_periods, threshold, comparison, treat_missing_data, description).
-  type: list
-  elements: dict
-"""
+# The documentation of both filters is in expand_alarms.yml and cis_alarms.yml beside this file
+# (one file holding two filters cannot document both in Python).
 
 OVERRIDABLE = (
     "threshold",

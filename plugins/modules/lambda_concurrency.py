@@ -54,7 +54,7 @@ options:
     type: bool
     default: false
 author:
-  - secureinfra.baseline contributors
+  - secureinfra platform team (@secureinfra)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

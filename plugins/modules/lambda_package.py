@@ -45,7 +45,7 @@ notes:
   - The compressed bytes depend on the zlib library, so hosts with different zlib builds may produce
     different (equally valid) archives from the same tree.
 author:
-  - secureinfra.baseline contributors
+  - secureinfra platform team (@secureinfra)
 """
 
 EXAMPLES = r"""

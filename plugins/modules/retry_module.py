@@ -24,7 +24,7 @@ description:
     C(InvalidParameterValueException) "The role defined for the function cannot be assumed by Lambda"
     and CloudTrail C(CreateTrail)/C(UpdateTrail) answer C(InvalidCloudWatchLogsRoleArnException).
     M(amazon.aws.lambda) retries throttling only and M(amazon.aws.cloudtrail) does not retry.
-  - The AWS error code is read from the failed result's C(error.code), which M(amazon.aws) modules
+  - The AWS error code is read from the failed result's C(error.code), which the amazon.aws modules
     fill in from the API's error response; the pattern is matched against C(error.message) and C(msg).
   - Check mode and diff are passed to the wrapped module, which decides what they do.
   - The AWS connection options (for example from C(module_defaults) for C(group/secureinfra.baseline.aws))
@@ -62,7 +62,7 @@ options:
     type: float
     default: 30.0
 author:
-  - secureinfra.baseline contributors
+  - secureinfra platform team (@secureinfra)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -54,7 +54,7 @@ options:
     choices: [present, absent]
     default: present
 author:
-  - secureinfra.baseline contributors
+  - secureinfra platform team (@secureinfra)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

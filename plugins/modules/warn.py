@@ -22,9 +22,10 @@ options:
     required: true
 attributes:
   check_mode:
+    description: Warns in check mode as well; it never changes anything.
     support: full
 author:
-  - secureinfra.baseline contributors
+  - secureinfra platform team (@secureinfra)
 """
 
 EXAMPLES = r"""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from typing import Any
 
 import boto3
 from moto import mock_aws
@@ -28,7 +29,9 @@ def _zip() -> bytes:
 
 
 def _seed() -> dict[str, str]:
-    client = lambda service: boto3.client(service, region_name=REGION)  # noqa: E731
+    def client(service: str) -> Any:
+        return boto3.client(service, region_name=REGION)
+
     role = client("iam").create_role(RoleName="secureinfra-fn", AssumeRolePolicyDocument=json.dumps(TRUST))
     lam = client("lambda")
     lam.create_function(

@@ -339,6 +339,7 @@ def test_put_error_is_reported(cloudtrail, run_module):
     """AWS rejects selectors moto accepts (e.g. no eventCategory); make moto answer as AWS would."""
     error = InvalidEventSelectors("InvalidEventSelectorsException", "eventCategory is required")
     bad = [{"name": "no category", "field_selectors": [{"field": "eventName", "equals": ["PutObject"]}]}]
+
     def reject(self: CloudTrailResponse) -> str:
         raise error
 

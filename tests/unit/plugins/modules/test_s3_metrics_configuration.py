@@ -22,6 +22,8 @@ from scripts import moto_extensions
 
 BUCKET = "metrics-bucket"
 AP_ARN = "arn:aws:s3:us-east-1:123456789012:accesspoint/analytics"
+
+
 @pytest.fixture
 def metrics_api(aws) -> Iterator[None]:
     original = S3Response._bucket_response
