@@ -15,6 +15,6 @@ class ActionModule(ActionBase):
 
     def run(self, tmp: Any = None, task_vars: dict[str, Any] | None = None) -> dict[str, Any]:
         result = super().run(tmp, task_vars)
-        _, args = self.validate_argument_spec(argument_spec={"msg": {"type": "str", "required": True}})
+        args = self.validate_argument_spec(argument_spec={"msg": {"type": "str", "required": True}})[1]
         # Ansible prints each entry of `warnings` as "[WARNING]: ..." and repeats none of it.
         return {**result, "changed": False, "msg": args["msg"], "warnings": [args["msg"]]}

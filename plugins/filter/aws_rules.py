@@ -395,7 +395,7 @@ def _cron_part_ok(part: str, name: str, low: int, high: int, wildcards: str, nam
     ):
         return True
     if name == "day-of-week" and "#" in base:
-        day, _, nth = base.partition("#")
+        day, nth = base.split("#", 1)
         return _cron_value(day, low, high, names) and nth in ("1", "2", "3", "4", "5")
     first, dash, last = base.partition("-")
     return _cron_value(first, low, high, names) and (not dash or _cron_value(last, low, high, names))

@@ -18,6 +18,8 @@ DOCUMENTATION = r"""
 name: s3_bucket_drift
 short_description: List the settings of an S3 bucket that differ from the desired ones
 version_added: 0.1.0
+author:
+  - Secureinfra Platform Team (@secureinfra)
 description:
   - Takes one bucket as returned by M(amazon.aws.s3_bucket_info) (with bucket_facts for versioning,
     public_access_block, bucket_policy, bucket_tagging and bucket_ownership_controls) and a dict of

@@ -125,7 +125,9 @@ def call_with_backoff(
     def attempt() -> tuple[bool, Any]:
         try:
             return True, call()
-        except catch as error:  # classified below: re-raised unless the policy retries it
+        # classified below: re-raised unless the policy retries it (pylint cannot see that `catch`
+        # holds exception classes only: it is built from retry_on)
+        except catch as error:  # pylint: disable=catching-non-exception
             return False, error
 
     def classify(outcome: tuple[bool, Any]) -> tuple[str | None, str | None] | None:

@@ -22,7 +22,7 @@ description:
     the other). A trail that still has basic selectors is always reported as changed.
   - The trail must already exist. Manage the trail in its home region.
 author:
-  - secureinfra platform team (@secureinfra)
+  - Secureinfra Platform Team (@secureinfra)
 options:
   trail_name:
     description:

@@ -156,7 +156,7 @@ options:
       - Unset (the default) deletes nothing. An empty prefix is refused.
     type: str
 author:
-  - secureinfra platform team (@secureinfra)
+  - Secureinfra Platform Team (@secureinfra)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

@@ -18,7 +18,7 @@ description:
   - Deleting a table requires O(allow_delete=true); data stores are never deleted by default.
   - In check mode only read calls are made.
 author:
-  - secureinfra platform team (@secureinfra)
+  - Secureinfra Platform Team (@secureinfra)
 notes:
   - Only fields the module manages are compared, and every field of C(DescribeTable) is read
     defensively, so emulators that omit fields (for example C(TableId)) are supported.

@@ -15,7 +15,7 @@ description:
     is only called when it differs from the requested one; in check mode no write call is made.
   - Option ranges are validated before any AWS call.
 author:
-  - secureinfra platform team (@secureinfra)
+  - Secureinfra Platform Team (@secureinfra)
 notes:
   - C(UpdateAccountPasswordPolicy) resets every setting it is not given, so the module always sends
     the complete policy.

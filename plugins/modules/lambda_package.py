@@ -45,7 +45,7 @@ notes:
   - The compressed bytes depend on the zlib library, so hosts with different zlib builds may produce
     different (equally valid) archives from the same tree.
 author:
-  - secureinfra platform team (@secureinfra)
+  - Secureinfra Platform Team (@secureinfra)
 """
 
 EXAMPLES = r"""
@@ -244,7 +244,7 @@ def main() -> None:
         "sha256": digest.hex(),
         "code_sha256": base64.b64encode(digest).decode("ascii"),
         "size": len(data),
-        "files": [rel for rel, _ in files],
+        "files": [rel for rel, _content in files],
     }
     if module._diff:
         result["diff"] = {

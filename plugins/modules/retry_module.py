@@ -62,7 +62,7 @@ options:
     type: float
     default: 30.0
 author:
-  - secureinfra platform team (@secureinfra)
+  - Secureinfra Platform Team (@secureinfra)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

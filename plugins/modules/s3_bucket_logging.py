@@ -54,7 +54,7 @@ options:
     choices: [present, absent]
     default: present
 author:
-  - secureinfra platform team (@secureinfra)
+  - Secureinfra Platform Team (@secureinfra)
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules

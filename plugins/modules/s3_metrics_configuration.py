@@ -16,7 +16,7 @@ description:
     conditions and C(And) conditions are treated alike), so a second identical run reports no change.
   - In check mode only read calls are made.
 author:
-  - secureinfra platform team (@secureinfra)
+  - Secureinfra Platform Team (@secureinfra)
 notes:
   - A bucket can have up to 1,000 metrics configurations; this module manages exactly one, by O(id).
   - To request metrics for the entire bucket, omit every C(filter_*) option.

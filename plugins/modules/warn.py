@@ -25,7 +25,7 @@ attributes:
     description: Warns in check mode as well; it never changes anything.
     support: full
 author:
-  - secureinfra platform team (@secureinfra)
+  - Secureinfra Platform Team (@secureinfra)
 """
 
 EXAMPLES = r"""
