@@ -52,6 +52,13 @@ drift: emulator
 deployer-policy: venv
 	$(PY) scripts/deployer_policy.py generate
 
+# The execution environment's build context (README: Execution environment): the collection
+# tarball into build/, then `ansible-builder create` into build/ee. No container engine needed.
+.PHONY: ee
+ee: venv
+	$(BIN)/ansible-galaxy collection build --force --output-path build .
+	$(BIN)/ansible-builder create --file execution-environment.yml --context build/ee --output-filename Containerfile
+
 lint: venv
 	$(BIN)/yamllint --strict .
 	$(BIN)/ruff check plugins files tests bench scripts
