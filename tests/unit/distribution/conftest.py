@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from collection_build import BuiltCollection, build_collection
+from ansible_collections.secureinfra.baseline.tests.unit.distribution.collection_build import (
+    BuiltCollection,
+    build_collection,
+)
 
 
 @pytest.fixture(scope="session")

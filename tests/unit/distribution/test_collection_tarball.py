@@ -14,7 +14,13 @@ from pathlib import PurePosixPath
 
 import pytest
 import yaml
-from collection_build import PLANTED, REPO_ROOT, BuiltCollection, bundled_version, galaxy_metadata
+from ansible_collections.secureinfra.baseline.tests.unit.distribution.collection_build import (
+    PLANTED,
+    REPO_ROOT,
+    BuiltCollection,
+    bundled_version,
+    galaxy_metadata,
+)
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 

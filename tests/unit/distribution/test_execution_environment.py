@@ -9,6 +9,7 @@ _build/, against the collections this venv holds) and the builder stage's depend
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -20,7 +21,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-from collection_build import BUNDLED_COLLECTIONS, REPO_ROOT, BuiltCollection, bundled_version, tool
+from ansible_collections.secureinfra.baseline.tests.unit.distribution.collection_build import (
+    BUNDLED_COLLECTIONS,
+    REPO_ROOT,
+    BuiltCollection,
+    bundled_version,
+    tool,
+)
 from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
@@ -53,6 +60,15 @@ def dev_pins() -> dict[str, str]:
     return pins
 
 
+def requirement_of_python(dist: str) -> SpecifierSet:
+    """Requires-Python of an installed distribution (the first copy that declares one)."""
+    for found in metadata.distributions(name=dist):
+        declared = found.metadata.get("Requires-Python")
+        if declared:
+            return SpecifierSet(declared)
+    pytest.fail(f"no installed {dist} declares Requires-Python")
+
+
 def pinned(requirement: str) -> tuple[str, str]:
     """(name, version) of a `name==version` requirement; fails on anything looser."""
     req = Requirement(requirement)
@@ -61,8 +77,8 @@ def pinned(requirement: str) -> tuple[str, str]:
     return req.name.lower(), specs[0].version
 
 
-def run(args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=120, check=False)
+def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, f"{args}\n{result.stdout}\n{result.stderr}"
     return result
 
@@ -116,7 +132,7 @@ def test_python_interpreter_meets_ansible_core(context: Context) -> None:
     assert f'ARG PYPKG="{interpreter["package_system"]}"' in context.containerfile
     found = re.fullmatch(r"/usr/bin/python(\d+)\.(\d+)", interpreter["python_path"])
     assert found, interpreter["python_path"]
-    requires_python = SpecifierSet(metadata.metadata("ansible-core")["Requires-Python"])
+    requires_python = requirement_of_python("ansible-core")
     assert Version(f"{found[1]}.{found[2]}.0") in requires_python, requires_python
 
 
@@ -184,10 +200,15 @@ def test_galaxy_stage_installs_offline(context: Context, tmp_path: Path) -> None
     collections = with_bundled_dependencies(tmp_path / "collections")
     step = r"ansible-galaxy collection install \S+ -r requirements\.yml"
     assert re.search(step, context.containerfile), "no galaxy install step in the Containerfile"
+    # As in the image: no ansible.cfg and nothing else installed, so nothing counts as installed
+    # but what is in `collections` (a runner such as ansible-test sets ANSIBLE_COLLECTIONS_PATH).
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env |= {"ANSIBLE_COLLECTIONS_PATH": str(collections), "ANSIBLE_GALAXY_DISABLE_GPG_VERIFY": "1"}
     galaxy = tool("ansible-galaxy")
     run(
         [galaxy, "collection", "install", "-r", "requirements.yml", "--offline", "-p", str(collections)],
         cwd=context.root / "_build",
+        env=env,
     )
     installed = collections / "ansible_collections/secureinfra/baseline"
     assert (installed / "roles/storage/tasks/main.yml").is_file()
