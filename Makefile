@@ -10,7 +10,7 @@ STRICT ?= 1
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv emulator emulator-stop demo converge check drift deployer-policy lint sanity changelog-lint ansible-test-units unit integration integration-main integration-slow main-and-molecule molecule test clean
+.PHONY: help venv emulator emulator-stop demo converge check drift deployer-policy lint sanity changelog-lint ansible-test-units unit integration integration-main integration-slow main-and-molecule molecule localstack test clean
 
 help:
 	@echo "make demo           set up, start the emulator, converge both regions, print a summary"
@@ -19,6 +19,7 @@ help:
 	@echo "make emulator-stop  stop the emulator started by make emulator"
 	@echo "make check          dry run (--check --diff) of site.yml against the emulator"
 	@echo "make drift          per-region drift report (dry run; exit 2 when a region drifts)"
+	@echo "make localstack     LocalStack on the host, and the molecule localstack scenario against it"
 	@echo "make sanity         ansible-test sanity (and the changelog lint) on a collection-shaped copy"
 
 $(VENV)/.installed: requirements-dev.txt
@@ -104,11 +105,22 @@ integration-main: venv
 integration-slow: venv
 	TEST_EMULATOR_PORT=4650 $(BIN)/pytest -q $(SLOW_TESTS)
 
+# molecule 26, ansible-native (extensions/molecule/): the default scenario starts and stops its own
+# emulator (port MOLECULE_PORT, strict unless STRICT=0), so plain `molecule test` works too. Then
+# the localstack scenario: it skips, saying so, unless a LocalStack answers at LOCALSTACK_ENDPOINT.
+MOLECULE_PORT ?= 4580
 molecule: venv
-	$(PY) scripts/emulator.py start --port 4580 $(if $(filter 1,$(STRICT)),--strict)
-	$(PY) scripts/emulator.py reset --port 4580
-	cd $(CURDIR) && AWS_ENDPOINT_URL=http://127.0.0.1:4580 $(BIN)/molecule test -s default; \
-	  rc=$$?; $(PY) scripts/emulator.py stop --port 4580; exit $$rc
+	SECUREINFRA_MOLECULE_PORT=$(MOLECULE_PORT) STRICT=$(STRICT) $(BIN)/molecule test -s default
+	$(BIN)/molecule test -s localstack
+
+# LocalStack on the host (scripts/localstack.py: its own Python 3.13 venv, .venv-localstack, from
+# requirements-localstack.txt) on LOCALSTACK_PORT, the localstack scenario against it, then stop.
+LOCALSTACK_PORT ?= 4726
+localstack: venv
+	$(PY) scripts/localstack.py setup
+	$(PY) scripts/localstack.py start --port $(LOCALSTACK_PORT)
+	LOCALSTACK_ENDPOINT=http://127.0.0.1:$(LOCALSTACK_PORT) $(BIN)/molecule test -s localstack; \
+	  rc=$$?; $(PY) scripts/localstack.py stop --port $(LOCALSTACK_PORT); exit $$rc
 
 # Two cores: lint beside the unit tests, then the two integration halves side by side, molecule
 # after the shorter one.
