@@ -821,3 +821,63 @@ def install_additions() -> None:
     lambda_urls.url_paths.setdefault(ACCOUNT_SETTINGS_PATH, LambdaResponse.dispatch)
     if not hasattr(LambdaResponse, "get_account_settings"):
         LambdaResponse.get_account_settings = get_account_settings  # type: ignore[attr-defined]
+
+
+from moto.cloudwatch.exceptions import ValidationError as CloudWatchValidationError  # noqa: E402
+from moto.cloudwatch.responses import CloudWatchResponse  # noqa: E402
+
+# --- rule 12: CloudWatch alarm periods (found where LocalStack refuses and moto accepts) -------------
+#
+# 12  PutMetricAlarm whose Period (or a metric query's MetricStat Period) is not 10, 20, 30 or a
+#     multiple of 60, or whose Period x EvaluationPeriods exceeds seven days (one day when the
+#     period is under an hour)
+#     source  AmazonCloudWatch/latest/APIReference/API_PutMetricAlarm.html (Period: "Valid values
+#             are 10, 20, 30, and any multiple of 60"; "Period multiplied by EvaluationPeriods
+#             can't be more than 604,800 seconds. For alarms with a period of less than one hour
+#             (3,600 seconds), the total evaluation period can't be longer than one day")
+#     error   400 ValidationError (the message is ours: AWS documents the rule, not its wording)
+#     LocalStack 2026.3.0 refuses a period of 45 ("Period must be 10, 30 or a multiple of 60");
+#     moto 5.2.5 stores any period.
+
+HIGH_RESOLUTION_PERIODS = (10, 20, 30)
+MAX_EVALUATION_SECONDS = 604_800
+MAX_EVALUATION_SECONDS_SHORT_PERIOD = 86_400
+
+
+def alarm_period_problem(period: int | None, evaluation_periods: int | None) -> str | None:
+    """Why AWS refuses this alarm period and evaluation range, or None when it accepts them."""
+    if period is None:
+        return None
+    if period <= 0 or (period not in HIGH_RESOLUTION_PERIODS and period % 60):
+        return f"Period must be 10, 20, 30 or a multiple of 60 (got {period})"
+    limit = MAX_EVALUATION_SECONDS_SHORT_PERIOD if period < 3600 else MAX_EVALUATION_SECONDS
+    if evaluation_periods is not None and period * evaluation_periods > limit:
+        return (
+            f"Period x EvaluationPeriods ({period} x {evaluation_periods}) must not exceed {limit} seconds"
+        )
+    return None
+
+
+def _alarm_periods(self: CloudWatchResponse) -> list[int | None]:
+    periods = [self._get_int_param("Period")]
+    for query in self._get_param("Metrics", []) or []:
+        stat_period = (query.get("MetricStat") or {}).get("Period")
+        periods.append(int(stat_period) if stat_period is not None else None)
+    return periods
+
+
+def _cloudwatch_put_metric_alarm(original: Any) -> Any:
+    def put_metric_alarm(self: CloudWatchResponse) -> Any:
+        if strict():
+            evaluation_periods = self._get_int_param("EvaluationPeriods")
+            for period in _alarm_periods(self):
+                problem = alarm_period_problem(period, evaluation_periods)
+                if problem:
+                    _log(f"ValidationError 400: {problem}")
+                    raise CloudWatchValidationError(problem)
+        return original(self)
+
+    return put_metric_alarm
+
+
+PATCHES.append((CloudWatchResponse, "put_metric_alarm", _cloudwatch_put_metric_alarm))
