@@ -22,5 +22,9 @@ def _install_collection_loader() -> None:
 
 
 _install_collection_loader()
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))  # scripts/ (emulator helpers) for the tests
+# scripts/ (emulator helpers) and tests/support/ (`support.*`) for the tests. pytest's default
+# import mode puts tests/ on sys.path by itself; `ansible-test units` (make ansible-test-units)
+# imports test modules through the collection loader and does not.
+for _path in (REPO_ROOT, REPO_ROOT / "tests"):
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))

@@ -2,14 +2,14 @@
 
 `load_lambda("processor")` imports files/lambda/processor/handler.py by path as a fresh
 module (fresh client cache); the `aws` fixture gives dummy credentials, us-east-1 and an
-in-process moto backend; `api_calls` records the AWS actions a block of code performs.
+in-process moto backend; `api_calls` records the AWS actions a block of code performs. The plain
+helpers (documented_actions, create_data_stores) are in tests/support/lambda_helpers.py.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import os
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,7 +22,6 @@ from botocore.client import BaseClient
 from moto import mock_aws
 
 LAMBDA_ROOT = Path(__file__).resolve().parents[3] / "files" / "lambda"
-ACTION_LINE = re.compile(r"^\s*-\s*([a-z0-9-]+:[A-Za-z0-9]+)\s*$")
 
 
 def load_handler(name: str) -> ModuleType:
@@ -35,13 +34,6 @@ def load_handler(name: str) -> ModuleType:
     sys.modules[module_name] = module  # dataclasses look the module up while executing it
     spec.loader.exec_module(module)
     return module
-
-
-def documented_actions(module: ModuleType) -> set[str]:
-    """The `service:Action` list under "AWS actions" in the module docstring."""
-    doc = module.__doc__ or ""
-    section = doc.split("AWS actions", 1)[1].split("\n\n", 1)[0]
-    return {m.group(1) for line in section.splitlines() if (m := ACTION_LINE.match(line))}
 
 
 @pytest.fixture
@@ -78,26 +70,3 @@ def api_calls() -> Callable[[], contextmanager]:
             yield calls
 
     return _record
-
-
-def create_data_stores(bucket: str, table: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The bucket and the data table (id S / timestamp N) a data function uses, and its environment."""
-    import boto3
-
-    boto3.client("s3").create_bucket(Bucket=bucket)
-    ddb = boto3.client("dynamodb")
-    ddb.create_table(
-        TableName=table,
-        KeySchema=[
-            {"AttributeName": "id", "KeyType": "HASH"},
-            {"AttributeName": "timestamp", "KeyType": "RANGE"},
-        ],
-        AttributeDefinitions=[
-            {"AttributeName": "id", "AttributeType": "S"},
-            {"AttributeName": "timestamp", "AttributeType": "N"},
-        ],
-        BillingMode="PAY_PER_REQUEST",
-    )
-    ddb.get_waiter("table_exists").wait(TableName=table)
-    monkeypatch.setenv("TABLE_NAME", table)
-    monkeypatch.setenv("BUCKET_NAME", bucket)

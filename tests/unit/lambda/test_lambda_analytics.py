@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import create_data_stores, documented_actions
+from support.lambda_helpers import create_data_stores, documented_actions
 
 BUCKET = "report-bucket"
 TABLE = "ingest-table"

@@ -16,7 +16,7 @@ from typing import Any
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from conftest import documented_actions
+from support.lambda_helpers import documented_actions
 
 DAY = timedelta(days=1)
 

@@ -14,7 +14,7 @@ from urllib.parse import quote_plus
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from conftest import create_data_stores, documented_actions
+from support.lambda_helpers import create_data_stores, documented_actions
 
 BUCKET = "ingest-bucket"
 TABLE = "ingest-table"
