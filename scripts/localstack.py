@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/env python
 """LocalStack on the host, for the molecule `localstack` scenario (`make localstack`).
 
     localstack.py setup                      make .venv-localstack (Python >= 3.13) from
