@@ -28,7 +28,15 @@ $(VENV)/.installed: requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-venv: $(VENV)/.installed
+# ansible.cfg resolves secureinfra.baseline.* from collections/ (git-ignored): a link to this
+# checkout, made here rather than committed (a collection may hold no symlink).
+COLLECTION_LINK := collections/ansible_collections/secureinfra/baseline
+
+venv: $(VENV)/.installed $(COLLECTION_LINK)
+
+$(COLLECTION_LINK):
+	mkdir -p $(@D)
+	ln -sfn ../../.. $@
 
 emulator: venv
 	$(PY) scripts/emulator.py start --port $(PORT) $(if $(filter 1,$(STRICT)),--strict)

@@ -1,0 +1,145 @@
+"""The collection as a user gets it: built, installed, and used from outside this checkout.
+
+`ansible-galaxy collection build` makes the tarball, `ansible-galaxy collection install` puts it
+into an empty collections path, and every run happens in a directory outside the checkout with
+an ansible.cfg that sets only that path (amazon.aws and community.aws come from the `ansible`
+package, as they do for a user of it). The inventories name hosts and nothing else; the endpoint
+and the emulator's dummy credentials are environment variables, as boto3 reads them.
+
+- `ansible-playbook secureinfra.baseline.site`, on the account the session converged from this
+  checkout (home region, to stay lean): the installed copy, with the collection's defaults, finds
+  every resource as the checkout made it: no mutating call, nothing changed but its own local
+  build of the functions' zips.
+- A user's playbook with the single role `secureinfra.baseline.storage` and one documented input
+  (`baseline_prefix`), on the second (emptied) emulator, creates the two buckets and nothing of
+  the other roles.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import REGIONS, REPO_ROOT, Emulator, PlaybookRun
+from support.recorder import Recorder, mutating
+
+from scripts import emulator
+
+BIN = Path(os.sys.executable).parent
+GALAXY = str(BIN / "ansible-galaxy")
+ACCOUNT = "123456789012"  # moto's default account
+REGION = "us-east-1"  # the default home region: the site deploys everything there
+LOCAL_BUILD = "secureinfra.baseline.functions"
+BUILD_TASKS = ("Build directory", "Deterministic zip per function (same code, same hash)")
+
+
+@pytest.fixture(scope="module")
+def user_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory outside the checkout with the built collection installed under it."""
+    root = tmp_path_factory.mktemp("user")
+    collections = root / "collections"
+    (root / "ansible.cfg").write_text(f"[defaults]\ncollections_path = {collections}\n")
+    # With this checkout's settings, install would find the checkout (collections/) installed.
+    env = _user_env(root, "")
+    _run([GALAXY, "collection", "build", str(REPO_ROOT), "--output-path", str(root / "build")], root, env)
+    (tarball,) = (root / "build").glob("secureinfra-baseline-*.tar.gz")
+    _run([GALAXY, "collection", "install", str(tarball), "-p", str(collections), "--no-deps"], root, env)
+    return root
+
+
+def _run(cmd: list[str], cwd: Path | None = None, env: dict[str, str] | None = None) -> str:
+    proc = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=1200, check=False)
+    assert proc.returncode == 0, f"{cmd}: rc {proc.returncode}\n{proc.stderr}\n{proc.stdout[-6000:]}"
+    return proc.stdout
+
+
+def _user_env(user_dir: Path, endpoint: str) -> dict[str, str]:
+    """The environment of a user with an emulator: no setting of this checkout's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "AWS_", "MOLECULE_"))}
+    return {
+        **env,
+        "ANSIBLE_CONFIG": str(user_dir / "ansible.cfg"),
+        "AWS_ENDPOINT_URL": endpoint,
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+    }
+
+
+def _playbook(user_dir: Path, endpoint: str, *args: str) -> str:
+    return _run([str(BIN / "ansible-playbook"), *args], cwd=user_dir, env=_user_env(user_dir, endpoint))
+
+
+def test_the_installed_copy_is_the_one_used(user_dir: Path) -> None:
+    listing = _run(
+        [GALAXY, "collection", "list", "secureinfra.baseline", "--format", "json"],
+        cwd=user_dir,
+        env=_user_env(user_dir, ""),
+    )
+    assert list(json.loads(listing)) == [str(user_dir / "collections" / "ansible_collections")]
+    installed = user_dir / "collections" / "ansible_collections" / "secureinfra" / "baseline"
+    assert (installed / "playbooks" / "site.yml").is_file()
+    assert not any(p.is_symlink() for p in installed.rglob("*"))
+
+
+def test_site_playbook_with_an_inventory_of_hosts_only(
+    user_dir: Path, converged: PlaybookRun, main_emulator: Emulator, aws: Callable[..., Any]
+) -> None:
+    """On the account this checkout converged, the installed site playbook finds every resource as
+    its defaults define it: it reads them all, changes nothing and writes nothing."""
+    inventory = user_dir / "site-inventory.yml"
+    inventory.write_text("regions:\n  hosts:\n" + "".join(f"    {region}:\n" for region in REGIONS))
+    recorder = Recorder(main_emulator.endpoint)
+    recorder.start()
+    output = _playbook(
+        user_dir, main_emulator.endpoint, "secureinfra.baseline.site", "-i", str(inventory), "-l", REGION
+    )
+    calls = recorder.stop()
+    result = json.loads(output[output.index("{") :])
+    run = PlaybookRun(0, result["stats"], result)
+    assert run.stats[REGION]["failures"] == 0
+    # Changed: only the functions' local build (an install has its own build directory), never AWS.
+    assert set(run.changed_tasks()) <= {f"{REGION}: {LOCAL_BUILD} : {task}" for task in BUILD_TASKS}
+    assert mutating(calls) == []
+    read = {f"{c.service}:{c.operation}" for c in calls}
+    # Every role looked at its resources (the same names as the checkout's, from the defaults).
+    expected = {"sts:GetCallerIdentity", "kms:DescribeKey", "ec2:DescribeVpcs", "dynamodb:DescribeTable"}
+    expected |= {"iam:GetRole", "lambda:GetFunction", "cloudtrail:GetTrailStatus", "sns:GetTopicAttributes"}
+    assert expected <= read, expected - read
+    s3 = aws("s3", REGION)
+    assert s3.get_bucket_versioning(Bucket=f"secureinfra-data-{ACCOUNT}-{REGION}")["Status"] == "Enabled"
+
+
+def test_a_user_playbook_with_one_role(
+    user_dir: Path, fresh_emulator: Emulator, fresh_aws: Callable[..., Any]
+) -> None:
+    emulator.reset(fresh_emulator.port)
+    playbook = user_dir / "storage.yml"
+    playbook.write_text(
+        "- name: Buckets only\n"
+        "  hosts: all\n"
+        "  connection: local\n"
+        "  gather_facts: false\n"
+        "  roles:\n"
+        "    - role: secureinfra.baseline.storage\n"
+        "      vars:\n"
+        "        baseline_prefix: acme\n"
+    )
+    _playbook(user_dir, fresh_emulator.endpoint, str(playbook), "-i", f"{REGION},")
+
+    s3 = fresh_aws("s3", REGION)
+    names = sorted(b["Name"] for b in s3.list_buckets()["Buckets"])
+    assert names == [f"acme-data-{ACCOUNT}-{REGION}", f"acme-logs-{ACCOUNT}-{REGION}"]
+    rule = s3.get_bucket_encryption(Bucket=names[0])["ServerSideEncryptionConfiguration"]["Rules"][0]
+    assert rule["ApplyServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    logging = s3.get_bucket_logging(Bucket=names[0])["LoggingEnabled"]
+    assert logging["TargetBucket"] == names[1]
+    # Only the one role ran: no key, no table of the others.
+    assert not [a for a in fresh_aws("kms", REGION).list_aliases()["Aliases"] if "acme" in a["AliasName"]]
+    assert fresh_aws("dynamodb", REGION).list_tables()["TableNames"] == []
