@@ -77,9 +77,9 @@ Strict mode is on when the serving process has SECUREINFRA_STRICT=1 in its envir
 (`scripts/emulator.py start --strict`), or at runtime with `POST /secureinfra/strict` and a JSON
 object of the settings to change, e.g. {"enabled": true, "iam_propagation_seconds": 4,
 "iam_propagation_refusals": 1, "pitr_unavailable_seconds": 3, "account_concurrency_limit": 10};
-`GET /secureinfra/strict` returns the current settings. The clocks are moto's own creation times (the role's CreateDate,
-the table's CreationDateTime), so a moto reset (`POST /moto-api/reset`) clears them with the
-resources; the settings survive a reset.
+`GET /secureinfra/strict` returns the current settings. The clocks are moto's own creation
+times (the role's CreateDate, the table's CreationDateTime), so a moto reset
+(`POST /moto-api/reset`) clears them with the resources; the settings survive a reset.
 
 The caller of an S3 request is found from the request's access key: a key issued by moto's STS
 AssumeRole maps to the assumed role, a key of an IAM user to that user. Any other key (the
