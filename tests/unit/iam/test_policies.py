@@ -136,7 +136,14 @@ def _render(ctx: dict[str, str], work: Path) -> dict[str, Any]:
             "name": "Render the IAM role's policies",
             "hosts": "localhost",
             "gather_facts": False,
-            "vars": {**facts, "ansible_python_interpreter": sys.executable},
+            "vars": {
+                **facts,
+                # The iam role depends on preflight: validation only (the account is given above),
+                # for this partition's regions too.
+                "preflight_check_connection": False,
+                "preflight_supported_regions": sorted({ctx["baseline_region"], ctx["home"]}),
+                "ansible_python_interpreter": sys.executable,
+            },
             "tasks": [
                 {
                     "name": "Compute the policies",
