@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -10,6 +11,14 @@ import ansible
 REPO_ROOT = Path(__file__).resolve().parent.parent
 COLLECTIONS_DIR = REPO_ROOT / "collections"
 _SITE_COLLECTIONS = Path(ansible.__file__).resolve().parents[1]  # site-packages (holds ansible_collections/)
+
+
+def _link_collection() -> None:
+    """collections/ansible_collections/secureinfra/baseline -> the checkout, as `make venv` makes it."""
+    link = COLLECTIONS_DIR / "ansible_collections" / "secureinfra" / "baseline"
+    if not os.path.lexists(link):
+        link.parent.mkdir(parents=True, exist_ok=True)
+        link.symlink_to("../../..")
 
 
 def _install_collection_loader() -> None:
@@ -21,6 +30,7 @@ def _install_collection_loader() -> None:
     finder._install()
 
 
+_link_collection()
 _install_collection_loader()
 # scripts/ (emulator helpers) and tests/support/ (`support.*`) for the tests. pytest's default
 # import mode puts tests/ on sys.path by itself; `ansible-test units` (make ansible-test-units)

@@ -607,9 +607,7 @@ def _inventory(path: Path, cases: list[Case], valid_hosts: int = 0) -> Path:
     # into the others' defaults: the data-event regions default to every host's region).
     group_vars["baseline_home_region"] = "us-east-1"
     group_vars["audit_data_event_regions"] = ["us-east-1"]
-    # The same group_vars as the local inventory, next to the generated hosts file.
     path.mkdir()
-    (path / "group_vars").symlink_to(local_inventory / "group_vars")
     (path / "hosts.json").write_text(json.dumps({"regions": {"hosts": hosts, "vars": group_vars}}))
     return path
 
