@@ -10,7 +10,7 @@ STRICT ?= 1
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv emulator emulator-stop demo converge check drift deployer-policy lint sanity changelog-lint ansible-test-units unit integration integration-main integration-slow main-and-molecule molecule localstack test clean
+.PHONY: help venv emulator emulator-stop demo converge check drift deployer-policy lint sanity changelog-lint ansible-test-units unit integration integration-main integration-slow slow-and-molecule molecule localstack test clean
 
 help:
 	@echo "make demo           set up, start the emulator, converge both regions, print a summary"
@@ -130,13 +130,13 @@ localstack: venv
 	LOCALSTACK_ENDPOINT=http://127.0.0.1:$(LOCALSTACK_PORT) $(BIN)/molecule test -s localstack; \
 	  rc=$$?; $(PY) scripts/localstack.py stop --port $(LOCALSTACK_PORT); exit $$rc
 
-# Two cores: lint beside the unit tests, then the two integration halves side by side, molecule
-# after the shorter one.
+# Two cores: lint, the unit tests and ansible-test sanity side by side, then the two integration
+# halves side by side, molecule after the strict real-AWS and deployer half.
 test: venv
-	$(MAKE) --no-print-directory -j2 --output-sync=target lint unit
-	$(MAKE) --no-print-directory -j2 --output-sync=target main-and-molecule integration-slow
+	$(MAKE) --no-print-directory -j2 --output-sync=target lint unit sanity
+	$(MAKE) --no-print-directory -j2 --output-sync=target integration-main slow-and-molecule
 
-main-and-molecule: integration-main
+slow-and-molecule: integration-slow
 	$(MAKE) --no-print-directory molecule
 
 clean:
