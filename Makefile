@@ -10,11 +10,12 @@ STRICT ?= 1
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv emulator emulator-stop demo converge check drift deployer-policy lint sanity changelog-lint ansible-test-units unit integration integration-main integration-slow slow-and-molecule molecule localstack test clean
+.PHONY: help venv emulator emulator-stop demo converge check drift deployer-policy lint sanity changelog-lint ansible-test-units unit integration integration-main integration-slow integration-bad-input molecule localstack test test-long clean
 
 help:
 	@echo "make demo           set up, start the emulator, converge both regions, print a summary"
-	@echo "make test           lint + unit + integration + molecule (starts its own emulators)"
+	@echo "make test           lint + unit + sanity + integration + molecule (starts its own emulators)"
+	@echo "make test-long      the long integration tests: strict real-AWS, deployer policy, bad input"
 	@echo "make emulator       start moto server on 127.0.0.1:$(PORT) (unless something answers there)"
 	@echo "make emulator-stop  stop the emulator started by make emulator"
 	@echo "make check          dry run (--check --diff) of site.yml against the emulator"
@@ -100,18 +101,23 @@ ansible-test-units: venv
 unit: venv
 	$(BIN)/pytest -q tests/unit
 
-# The integration tests in two halves that `make test` runs side by side (their emulators are on
-# different ports): the strict real-AWS scenarios and the deployer run spend much of their time
-# waiting out emulated IAM propagation, which the other half fills.
+# The integration tests: `integration-main` in `make test`; the long ones (the strict real-AWS
+# scenarios, the deployer policy under moto's IAM enforcement, the 135 bad-input cases in one
+# run of as many hosts) in `make test-long`, two processes side by side (own emulator ports).
 SLOW_TESTS := tests/integration/test_real_aws_rules.py tests/integration/test_deployer_policy.py
+BAD_INPUT_TESTS := tests/integration/test_bad_input.py
+LONG_TESTS := $(SLOW_TESTS) $(BAD_INPUT_TESTS)
 
-integration: integration-main integration-slow
+integration: integration-main integration-slow integration-bad-input
 
 integration-main: venv
-	$(BIN)/pytest -q tests/integration $(addprefix --ignore=,$(SLOW_TESTS))
+	$(BIN)/pytest -q --durations=10 tests/integration $(addprefix --ignore=,$(LONG_TESTS))
 
 integration-slow: venv
-	TEST_EMULATOR_PORT=4650 $(BIN)/pytest -q $(SLOW_TESTS)
+	TEST_EMULATOR_PORT=4650 $(BIN)/pytest -q --durations=10 $(SLOW_TESTS)
+
+integration-bad-input: venv
+	TEST_EMULATOR_PORT=4670 $(BIN)/pytest -q --durations=10 $(BAD_INPUT_TESTS)
 
 # molecule 26, ansible-native (extensions/molecule/): the default scenario starts and stops its own
 # emulator (port MOLECULE_PORT, strict unless STRICT=0), so plain `molecule test` works too. Then
@@ -130,14 +136,14 @@ localstack: venv
 	LOCALSTACK_ENDPOINT=http://127.0.0.1:$(LOCALSTACK_PORT) $(BIN)/molecule test -s localstack; \
 	  rc=$$?; $(PY) scripts/localstack.py stop --port $(LOCALSTACK_PORT); exit $$rc
 
-# Two cores: lint, the unit tests and ansible-test sanity side by side, then the two integration
-# halves side by side, molecule after the strict real-AWS and deployer half.
+# Two cores: lint, the unit tests and ansible-test sanity side by side, then the integration tests
+# beside molecule. `make test-long` runs the long integration tests; .ci/run runs both.
 test: venv
 	$(MAKE) --no-print-directory -j2 --output-sync=target lint unit sanity
-	$(MAKE) --no-print-directory -j2 --output-sync=target integration-main slow-and-molecule
+	$(MAKE) --no-print-directory -j2 --output-sync=target integration-main molecule
 
-slow-and-molecule: integration-slow
-	$(MAKE) --no-print-directory molecule
+test-long: venv
+	$(MAKE) --no-print-directory -j2 --output-sync=target integration-slow integration-bad-input
 
 clean:
 	-$(PY) scripts/emulator.py stop --port $(PORT)
