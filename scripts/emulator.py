@@ -154,21 +154,25 @@ def start(
 
 
 def stop(port: int) -> None:
-    path = pid_file(port)
+    stop_recorded(pid_file(port), "emulator", port, grace_seconds=5.0)
+
+
+def stop_recorded(path: Path, label: str, port: int, grace_seconds: float) -> None:
+    """Stop the process group whose leader's pid is in `path`: SIGTERM, then SIGKILL after the grace."""
     if not path.exists():
-        print(f"emulator: no pid file for port {port}; nothing of ours to stop")
+        print(f"{label}: no pid file for port {port}; nothing of ours to stop")
         return
     pid = int(path.read_text())
     try:
         os.killpg(pid, signal.SIGTERM)
-        for _ in range(50):
+        for _ in range(int(grace_seconds * 10)):
             os.kill(pid, 0)
             time.sleep(0.1)
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
     path.unlink(missing_ok=True)
-    print(f"emulator: stopped pid {pid}")
+    print(f"{label}: stopped pid {pid}")
 
 
 def serve(port: int) -> None:

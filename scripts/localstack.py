@@ -21,13 +21,17 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+
+if __package__:
+    from .emulator import stop_recorded
+else:  # run as a script from scripts/
+    from emulator import stop_recorded
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 VENV = REPO_ROOT / ".venv-localstack"
@@ -145,21 +149,7 @@ def start(port: int, timeout: float = 120.0) -> None:
 
 
 def stop(port: int) -> None:
-    path = pid_file(port)
-    if not path.exists():
-        print(f"localstack: no pid file for port {port}; nothing of ours to stop")
-        return
-    pid = int(path.read_text())
-    try:
-        os.killpg(pid, signal.SIGTERM)
-        for _ in range(100):
-            os.kill(pid, 0)
-            time.sleep(0.1)
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    path.unlink(missing_ok=True)
-    print(f"localstack: stopped pid {pid}")
+    stop_recorded(pid_file(port), "localstack", port, grace_seconds=10.0)
 
 
 def main(argv: list[str] | None = None) -> int:
