@@ -10,7 +10,7 @@ STRICT ?= 1
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv emulator emulator-stop demo converge check drift deployer-policy lint sanity changelog-lint ansible-test-units unit integration integration-main integration-slow integration-bad-input molecule localstack test test-long clean
+.PHONY: help venv emulator emulator-stop demo converge check drift deployer-policy lint sanity changelog-lint ansible-test-units unit integration integration-main integration-slow integration-bad-input molecule localstack bench test test-long clean
 
 help:
 	@echo "make demo           set up, start the emulator, converge both regions, print a summary"
@@ -62,6 +62,11 @@ drift: emulator
 # private recording emulator (port 4660, or DEPLOYER_POLICY_PORT).
 deployer-policy: venv
 	$(PY) scripts/deployer_policy.py generate
+
+# Whole-site runs on a private emulator (bench/bench_runs.py): first converge, no-op reruns and
+# check mode, mitogen's strategy vs Ansible's linear; writes bench/RESULTS.md. Not part of make test.
+bench: venv
+	$(PY) bench/bench_runs.py
 
 # The execution environment's build context (README: Execution environment): the collection
 # tarball into build/, then `ansible-builder create` into build/ee. No container engine needed.
