@@ -128,7 +128,8 @@ def machine() -> list[str]:
 
     return [
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"- CPU: {cpu}, {os.cpu_count()} cores; load average at start {os.getloadavg()[0]:.2f}",
+        f"- CPU: {cpu}, {os.cpu_count()} cores;"
+        f" load average (1 min) at the end of the runs {os.getloadavg()[0]:.2f}",
         f"- Python {platform.python_version()}, ansible-core {version('ansible-core')}, "
         f"mitogen {version('mitogen')}, moto {version('moto')}",
     ]
