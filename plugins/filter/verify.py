@@ -39,7 +39,9 @@ def verify_functions(definitions: list[dict[str, Any]], name_prefix: str) -> lis
     ]
 
 
-def verify_cis_catalog(controls: list[dict[str, Any]], namespace: str = "CISBenchmark") -> list[dict[str, Any]]:
+def verify_cis_catalog(
+    controls: list[dict[str, Any]], namespace: str = "CISBenchmark"
+) -> list[dict[str, Any]]:
     """The cis_alarms filter's controls as baseline_controls' cis_catalog option."""
     return [
         {
@@ -59,12 +61,20 @@ def verify_summary(records: list[dict[str, Any]]) -> dict[str, Any]:
     places = sorted({(r["account"], r["region"]) for r in records})
     controls = sorted({r["control_id"] for r in records})
     counts = {status: sum(r["status"] == status for r in records) for status in STATUSES}
-    failed = sorted({f"{r['control_id']} ({r['account']}/{r['region']})" for r in records if r["status"] == "fail"})
+    failed = sorted(
+        {f"{r['control_id']} ({r['account']}/{r['region']})" for r in records if r["status"] == "fail"}
+    )
     line = (
         f"verify: {len(places)} account/regions, {len(controls)} controls, {counts['pass']} passed, "
         f"{counts['fail']} failed, {counts['not_applicable']} not applicable"
     )
-    return {"line": line, "places": len(places), "controls": len(controls), "counts": counts, "failed": failed}
+    return {
+        "line": line,
+        "places": len(places),
+        "controls": len(controls),
+        "counts": counts,
+        "failed": failed,
+    }
 
 
 class FilterModule:

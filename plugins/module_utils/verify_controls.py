@@ -57,7 +57,9 @@ def statements(policy: Any) -> list[dict[str, Any]]:
     return [s for s in as_list((policy or {}).get("Statement")) if isinstance(s, dict)]
 
 
-def buckets(snapshot: Snapshot, spec: Spec, check: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]) -> Result:
+def buckets(
+    snapshot: Snapshot, spec: Spec, check: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]]
+) -> Result:
     items = {}
     for bucket in spec["buckets"]:
         state = snapshot["buckets"].get(bucket["name"], {"exists": False})
@@ -68,7 +70,9 @@ def buckets(snapshot: Snapshot, spec: Spec, check: Callable[[dict[str, Any], dic
 def resources(
     found: dict[str, dict[str, Any]], names: Iterable[str], check: Callable[[dict[str, Any]], dict[str, Any]]
 ) -> Result:
-    return per_resource({name: check(found[name]) if found.get(name, {}).get("exists") else missing() for name in names})
+    return per_resource(
+        {name: check(found[name]) if found.get(name, {}).get("exists") else missing() for name in names}
+    )
 
 
 # --- S3 -------------------------------------------------------------------------------------------
@@ -94,6 +98,11 @@ def s3_bucket_public_access(snapshot: Snapshot, spec: Spec) -> Result:
 
 
 def s3_account_public_access(snapshot: Snapshot, spec: Spec) -> Result:
+    if not spec.get("account_public_access_block", True):
+        return NOT_APPLICABLE, {
+            "reason": "the baseline leaves the account's setting alone "
+            "(storage_account_public_access_block: false)"
+        }
     config = snapshot.get("account_public_access_block")
     evidence = {"account": {**public_access_ok(config), "configured": config is not None}}
     return (PASS if evidence["account"]["ok"] else FAIL), evidence
@@ -116,13 +125,20 @@ def denies_insecure_transport(policy: Any, bucket_arn: str) -> bool:
 def s3_tls_only(snapshot: Snapshot, spec: Spec) -> Result:
     def check(state: dict[str, Any], bucket: dict[str, Any]) -> dict[str, Any]:
         arn = f"arn:{spec['partition']}:s3:::{bucket['name']}"
-        return {"ok": denies_insecure_transport(state["policy"], arn), "has_policy": state["policy"] is not None}
+        return {
+            "ok": denies_insecure_transport(state["policy"], arn),
+            "has_policy": state["policy"] is not None,
+        }
 
     return buckets(snapshot, spec, check)
 
 
 def s3_versioning(snapshot: Snapshot, spec: Spec) -> Result:
-    return buckets(snapshot, spec, lambda state, _b: {"ok": state["versioning"] == "Enabled", "status": state["versioning"]})
+    return buckets(
+        snapshot,
+        spec,
+        lambda state, _b: {"ok": state["versioning"] == "Enabled", "status": state["versioning"]},
+    )
 
 
 def s3_access_logging(snapshot: Snapshot, spec: Spec) -> Result:
@@ -149,7 +165,11 @@ def s3_lifecycle(snapshot: Snapshot, spec: Spec) -> Result:
     def check(state: dict[str, Any], bucket: dict[str, Any]) -> dict[str, Any]:
         enabled = sorted(rule["id"] for rule in state["lifecycle"] if rule["status"] == "Enabled")
         wanted = sorted(bucket.get("lifecycle_rule_ids", []))
-        return {"ok": bool(enabled) and set(wanted) <= set(enabled), "enabled_rules": enabled, "expected": wanted}
+        return {
+            "ok": bool(enabled) and set(wanted) <= set(enabled),
+            "enabled_rules": enabled,
+            "expected": wanted,
+        }
 
     return buckets(snapshot, spec, check)
 
@@ -186,14 +206,26 @@ def dynamodb_sse(snapshot: Snapshot, spec: Spec) -> Result:
 
     def check(table: dict[str, Any]) -> dict[str, Any]:
         sse = table["sse"]
-        ok = sse.get("Status") == "ENABLED" and sse.get("SSEType") == "KMS" and sse.get("KMSMasterKeyArn") == key_arn
-        return {"ok": ok, "status": sse.get("Status"), "sse_type": sse.get("SSEType"), "key": sse.get("KMSMasterKeyArn"), "expected_key": key_arn}
+        ok = (
+            sse.get("Status") == "ENABLED"
+            and sse.get("SSEType") == "KMS"
+            and sse.get("KMSMasterKeyArn") == key_arn
+        )
+        return {
+            "ok": ok,
+            "status": sse.get("Status"),
+            "sse_type": sse.get("SSEType"),
+            "key": sse.get("KMSMasterKeyArn"),
+            "expected_key": key_arn,
+        }
 
     return resources(snapshot["tables"], spec["tables"], check)
 
 
 def dynamodb_pitr(snapshot: Snapshot, spec: Spec) -> Result:
-    return resources(snapshot["tables"], spec["tables"], lambda t: {"ok": t["pitr"] == "ENABLED", "pitr": t["pitr"]})
+    return resources(
+        snapshot["tables"], spec["tables"], lambda t: {"ok": t["pitr"] == "ENABLED", "pitr": t["pitr"]}
+    )
 
 
 def dynamodb_deletion_protection(snapshot: Snapshot, spec: Spec) -> Result:
@@ -207,7 +239,12 @@ def dynamodb_deletion_protection(snapshot: Snapshot, spec: Spec) -> Result:
 # --- Lambda --------------------------------------------------------------------------------------
 
 
-def functions(snapshot: Snapshot, spec: Spec, check: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]], vpc_only: bool = False) -> Result:
+def functions(
+    snapshot: Snapshot,
+    spec: Spec,
+    check: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]],
+    vpc_only: bool = False,
+) -> Result:
     items = {}
     for function in spec["functions"]:
         if vpc_only and not function.get("vpc"):
@@ -219,7 +256,11 @@ def functions(snapshot: Snapshot, spec: Spec, check: Callable[[dict[str, Any], d
 
 def lambda_memory(snapshot: Snapshot, spec: Spec) -> Result:
     wanted = spec["function_memory"]
-    return functions(snapshot, spec, lambda f, _d: {"ok": f["memory"] == wanted, "memory_mb": f["memory"], "expected": wanted})
+    return functions(
+        snapshot,
+        spec,
+        lambda f, _d: {"ok": f["memory"] == wanted, "memory_mb": f["memory"], "expected": wanted},
+    )
 
 
 def lambda_vpc(snapshot: Snapshot, spec: Spec) -> Result:
@@ -235,14 +276,23 @@ def lambda_vpc(snapshot: Snapshot, spec: Spec) -> Result:
             and bool(vpc["security_group_ids"])
             and set(vpc["security_group_ids"]) <= set(network["security_group_ids"])
         )
-        return {"ok": ok, **vpc, "baseline_vpc": network.get("vpc_id"), "baseline_subnets": network.get("subnet_ids")}
+        return {
+            "ok": ok,
+            **vpc,
+            "baseline_vpc": network.get("vpc_id"),
+            "baseline_subnets": network.get("subnet_ids"),
+        }
 
     return functions(snapshot, spec, check, vpc_only=True)
 
 
 def lambda_runtime(snapshot: Snapshot, spec: Spec) -> Result:
     supported = spec["supported_runtimes"]
-    return functions(snapshot, spec, lambda f, _d: {"ok": f["runtime"] in supported, "runtime": f["runtime"], "supported": supported})
+    return functions(
+        snapshot,
+        spec,
+        lambda f, _d: {"ok": f["runtime"] in supported, "runtime": f["runtime"], "supported": supported},
+    )
 
 
 def lambda_tracing(snapshot: Snapshot, spec: Spec) -> Result:
@@ -252,8 +302,17 @@ def lambda_tracing(snapshot: Snapshot, spec: Spec) -> Result:
 def lambda_dead_letter(snapshot: Snapshot, spec: Spec) -> Result:
     def check(state: dict[str, Any], definition: dict[str, Any]) -> dict[str, Any]:
         queue = snapshot["queues"].get(definition.get("dead_letter_queue", ""), {"exists": False})
-        ok = queue.get("exists", False) and state["dead_letter_target"] == queue.get("arn") and bool(queue.get("kms"))
-        return {"ok": ok, "target": state["dead_letter_target"], "queue": queue.get("arn"), "queue_kms": queue.get("kms")}
+        ok = (
+            queue.get("exists", False)
+            and state["dead_letter_target"] == queue.get("arn")
+            and bool(queue.get("kms"))
+        )
+        return {
+            "ok": ok,
+            "target": state["dead_letter_target"],
+            "queue": queue.get("arn"),
+            "queue_kms": queue.get("kms"),
+        }
 
     return functions(snapshot, spec, check)
 
@@ -275,7 +334,8 @@ def wildcard_grants(policies: dict[str, Any]) -> list[str]:
             all_resources = "*" in as_list(statement.get("Resource"))
             data_on_all = [a for a in actions if all_resources and a.lower().startswith(DATA_SERVICES)]
             if wildcard or data_on_all or "NotAction" in statement:
-                found.append(f"{policy_name}/{statement.get('Sid', '?')}: {sorted(set(wildcard + data_on_all)) or 'NotAction'}")
+                offending = sorted(set(wildcard + data_on_all)) or "NotAction"
+                found.append(f"{policy_name}/{statement.get('Sid', '?')}: {offending}")
     return found
 
 
@@ -292,14 +352,20 @@ def iam_session_length(snapshot: Snapshot, spec: Spec) -> Result:
     return resources(
         snapshot["roles"],
         spec["roles"],
-        lambda r: {"ok": (r["max_session_duration"] or 0) <= limit, "max_session_duration": r["max_session_duration"], "limit": limit},
+        lambda r: {
+            "ok": (r["max_session_duration"] or 0) <= limit,
+            "max_session_duration": r["max_session_duration"],
+            "limit": limit,
+        },
     )
 
 
 def iam_password_policy(snapshot: Snapshot, spec: Spec) -> Result:
     wanted = spec.get("password_policy")
     if not wanted:
-        return NOT_APPLICABLE, {"reason": "the baseline manages no password policy here (iam_password_policy: false)"}
+        return NOT_APPLICABLE, {
+            "reason": "the baseline manages no password policy here (iam_password_policy: false)"
+        }
     policy = snapshot.get("password_policy")
     if policy is None:
         return FAIL, {"account": {"ok": False, "password_policy": None}}
@@ -312,7 +378,14 @@ def iam_password_policy(snapshot: Snapshot, spec: Spec) -> Result:
         "RequireUppercaseCharacters": bool(policy.get("RequireUppercaseCharacters")),
         "RequireLowercaseCharacters": bool(policy.get("RequireLowercaseCharacters")),
     }
-    evidence = {"account": {"ok": all(checks.values()), "failing": sorted(k for k, v in checks.items() if not v), "read": policy, "expected": wanted}}
+    evidence = {
+        "account": {
+            "ok": all(checks.values()),
+            "failing": sorted(k for k, v in checks.items() if not v),
+            "read": policy,
+            "expected": wanted,
+        }
+    }
     return (PASS if evidence["account"]["ok"] else FAIL), evidence
 
 
@@ -320,7 +393,14 @@ def iam_access_key_age(snapshot: Snapshot, spec: Spec) -> Result:
     limit = spec["max_access_key_age_days"]
     keys = snapshot.get("access_keys", [])
     old = [k for k in keys if k["status"] == "Active" and k["age_days"] > limit]
-    evidence = {"account": {"ok": not old, "max_age_days": limit, "active_keys": sum(k["status"] == "Active" for k in keys), "too_old": old}}
+    evidence = {
+        "account": {
+            "ok": not old,
+            "max_age_days": limit,
+            "active_keys": sum(k["status"] == "Active" for k in keys),
+            "too_old": old,
+        }
+    }
     return (PASS if not old else FAIL), evidence
 
 
@@ -332,7 +412,9 @@ def kms_rotation(snapshot: Snapshot, spec: Spec) -> Result:
     name = f"alias/{spec['key_alias']}"
     if not key.get("exists"):
         return FAIL, {name: missing()}
-    return (PASS if key["rotation"] else FAIL), {name: {"ok": key["rotation"], "key": key["arn"], "rotation": key["rotation"]}}
+    return (PASS if key["rotation"] else FAIL), {
+        name: {"ok": key["rotation"], "key": key["arn"], "rotation": key["rotation"]}
+    }
 
 
 # --- CloudTrail ------------------------------------------------------------------------------------
@@ -377,12 +459,24 @@ def cloudtrail_logging(snapshot: Snapshot, spec: Spec) -> Result:
 
 
 def cloudtrail_validation(snapshot: Snapshot, spec: Spec) -> Result:
-    return trail_check(snapshot, spec, lambda t: {"ok": t["log_file_validation"], "log_file_validation": t["log_file_validation"]})
+    return trail_check(
+        snapshot,
+        spec,
+        lambda t: {"ok": t["log_file_validation"], "log_file_validation": t["log_file_validation"]},
+    )
 
 
 def cloudtrail_kms(snapshot: Snapshot, spec: Spec) -> Result:
     key_arn = snapshot["key"].get("arn")
-    return trail_check(snapshot, spec, lambda t: {"ok": bool(key_arn) and t["kms_key_id"] == key_arn, "kms_key_id": t["kms_key_id"], "expected": key_arn})
+    return trail_check(
+        snapshot,
+        spec,
+        lambda t: {
+            "ok": bool(key_arn) and t["kms_key_id"] == key_arn,
+            "kms_key_id": t["kms_key_id"],
+            "expected": key_arn,
+        },
+    )
 
 
 def cloudtrail_logs(snapshot: Snapshot, spec: Spec) -> Result:
@@ -453,7 +547,12 @@ def dynamodb_data_events(snapshot: Snapshot, spec: Spec) -> Result:
 
     def evaluate(trail: dict[str, Any]) -> dict[str, Any]:
         selectors = data_selectors(trail, "AWS::DynamoDB::Table")
-        missed = sorted(set(covered(selectors, wanted, True, prefix=False) + covered(selectors, wanted, False, prefix=False)))
+        missed = sorted(
+            set(
+                covered(selectors, wanted, True, prefix=False)
+                + covered(selectors, wanted, False, prefix=False)
+            )
+        )
         return {"ok": not missed, "tables": wanted, "not_logged": missed}
 
     return trail_check(snapshot, spec, evaluate)
@@ -466,7 +565,11 @@ def restrictive(policy: Any) -> bool:
     """Not the default full-access endpoint policy: no Allow of every action on every resource."""
     allows = [s for s in statements(policy) if s.get("Effect") == "Allow"]
     return bool(allows) and not any(
-        "*" in as_list(s.get("Action")) or ("*" in as_list(s.get("Resource")) and any("*" == a.split(":")[-1] for a in as_list(s.get("Action"))))
+        "*" in as_list(s.get("Action"))
+        or (
+            "*" in as_list(s.get("Resource"))
+            and any(a.split(":")[-1] == "*" for a in as_list(s.get("Action")))
+        )
         for s in allows
     )
 
@@ -514,7 +617,9 @@ def alarm_ok(alarm: dict[str, Any] | None, topic_arn: str) -> dict[str, Any]:
 
 
 def cloudwatch_alarm_actions(snapshot: Snapshot, spec: Spec) -> Result:
-    return per_resource({name: alarm_ok(snapshot["alarms"].get(name), spec["topic_arn"]) for name in spec["alarms"]})
+    return per_resource(
+        {name: alarm_ok(snapshot["alarms"].get(name), spec["topic_arn"]) for name in spec["alarms"]}
+    )
 
 
 def sns_topic_encrypted(snapshot: Snapshot, spec: Spec) -> Result:
@@ -523,7 +628,9 @@ def sns_topic_encrypted(snapshot: Snapshot, spec: Spec) -> Result:
         return FAIL, {spec["topic_arn"]: missing()}
     key = snapshot["key"]
     ok = bool(topic["kms"]) and topic["kms"] in (key.get("arn"), f"alias/{spec['key_alias']}")
-    return (PASS if ok else FAIL), {spec["topic_arn"]: {"ok": ok, "kms": topic["kms"], "expected": key.get("arn")}}
+    return (PASS if ok else FAIL), {
+        spec["topic_arn"]: {"ok": ok, "kms": topic["kms"], "expected": key.get("arn")}
+    }
 
 
 def sns_subscribers(snapshot: Snapshot, spec: Spec) -> Result:
@@ -531,18 +638,22 @@ def sns_subscribers(snapshot: Snapshot, spec: Spec) -> Result:
     wanted = spec["subscriptions"]
     if not wanted and not spec["require_subscriber"]:
         return NOT_APPLICABLE, {
-            "reason": "no subscriber configured (monitoring_subscriptions is empty): the alarms notify nobody; "
-            "verify_require_subscriber: true makes this a failure",
+            "reason": "no subscriber configured (monitoring_subscriptions is empty): the alarms notify "
+            "nobody; verify_require_subscriber: true makes this a failure",
             "subscriptions": topic.get("subscriptions", []),
         }
     if not topic.get("exists"):
         return FAIL, {spec["topic_arn"]: missing()}
     confirmed = [s for s in topic["subscriptions"] if s["confirmed"]]
     absent = [
-        w for w in wanted if not any(s["protocol"] == w["protocol"] and s["endpoint"] == w["endpoint"] for s in confirmed)
+        w
+        for w in wanted
+        if not any(s["protocol"] == w["protocol"] and s["endpoint"] == w["endpoint"] for s in confirmed)
     ]
     ok = bool(confirmed) and not absent
-    return (PASS if ok else FAIL), {spec["topic_arn"]: {"ok": ok, "subscriptions": topic["subscriptions"], "missing": absent}}
+    return (PASS if ok else FAIL), {
+        spec["topic_arn"]: {"ok": ok, "subscriptions": topic["subscriptions"], "missing": absent}
+    }
 
 
 def cis_alarm(cis: dict[str, Any]) -> Callable[[Snapshot, Spec], Result]:
@@ -584,8 +695,12 @@ def tagged_resources(snapshot: Snapshot, spec: Spec) -> dict[str, dict[str, str]
     for kind, states in groups.items():
         for name, state in states.items():
             found[f"{kind} {name}"] = state["tags"] if state.get("exists") else None
-    found[f"key alias/{spec['key_alias']}"] = snapshot["key"].get("tags") if snapshot["key"].get("exists") else None
-    found[f"topic {spec['topic_arn'].rsplit(':', 1)[-1]}"] = snapshot["topic"].get("tags") if snapshot["topic"].get("exists") else None
+    found[f"key alias/{spec['key_alias']}"] = (
+        snapshot["key"].get("tags") if snapshot["key"].get("exists") else None
+    )
+    found[f"topic {spec['topic_arn'].rsplit(':', 1)[-1]}"] = (
+        snapshot["topic"].get("tags") if snapshot["topic"].get("exists") else None
+    )
     network = snapshot["network"]
     for resource_id, tags in network.get("tagged", {}).items():
         found[f"network {resource_id}"] = tags
@@ -597,7 +712,9 @@ def tagged_resources(snapshot: Snapshot, spec: Spec) -> dict[str, dict[str, str]
         found[f"alarm {name}"] = alarm["tags"] if alarm else None
     trail = snapshot.get("trail")
     if spec.get("trail") and trail:
-        found[f"trail {spec['trail']['arn'].rsplit('/', 1)[-1]}"] = trail.get("tags") if trail.get("exists") else None
+        found[f"trail {spec['trail']['arn'].rsplit('/', 1)[-1]}"] = (
+            trail.get("tags") if trail.get("exists") else None
+        )
     return found
 
 
@@ -626,46 +743,171 @@ def catalog(spec: Spec) -> list[Control]:
     """Every control the baseline promises, in report order."""
     controls = [
         Control("BASELINE.S3.1", "S3 buckets encrypt by default with SSE-S3 (AES256)", "S3", s3_encryption),
-        Control("S3.8", "S3 buckets block public access (all four bucket-level settings)", "S3", s3_bucket_public_access),
         Control(
-            "S3.1", "Account-level S3 Block Public Access: all four settings on", "S3", s3_account_public_access, "account", ("CIS 2.1.4",)
+            "S3.8",
+            "S3 buckets block public access (all four bucket-level settings)",
+            "S3",
+            s3_bucket_public_access,
         ),
-        Control("S3.5", "S3 buckets deny requests without TLS (aws:SecureTransport)", "S3", s3_tls_only, related=("CIS 2.1.1",)),
+        Control(
+            "S3.1",
+            "Account-level S3 Block Public Access: all four settings on",
+            "S3",
+            s3_account_public_access,
+            "account",
+            ("CIS 2.1.4",),
+        ),
+        Control(
+            "S3.5",
+            "S3 buckets deny requests without TLS (aws:SecureTransport)",
+            "S3",
+            s3_tls_only,
+            related=("CIS 2.1.1",),
+        ),
         Control("S3.14", "S3 buckets have versioning enabled", "S3", s3_versioning),
         Control("S3.9", "S3 server access logging to the log bucket", "S3", s3_access_logging),
         Control("S3.13", "S3 buckets have their lifecycle rules", "S3", s3_lifecycle),
         Control("BASELINE.S3.2", "Data bucket objects: only the listed principals", "S3", s3_data_principals),
-        Control("BASELINE.DynamoDB.1", "DynamoDB tables encrypted with the baseline KMS key", "DynamoDB", dynamodb_sse),
+        Control(
+            "BASELINE.DynamoDB.1",
+            "DynamoDB tables encrypted with the baseline KMS key",
+            "DynamoDB",
+            dynamodb_sse,
+        ),
         Control("DynamoDB.2", "DynamoDB point-in-time recovery enabled", "DynamoDB", dynamodb_pitr),
-        Control("DynamoDB.6", "DynamoDB deletion protection enabled", "DynamoDB", dynamodb_deletion_protection),
-        Control("BASELINE.Lambda.1", "Lambda functions have the configured memory size", "Lambda", lambda_memory),
+        Control(
+            "DynamoDB.6", "DynamoDB deletion protection enabled", "DynamoDB", dynamodb_deletion_protection
+        ),
+        Control(
+            "BASELINE.Lambda.1", "Lambda functions have the configured memory size", "Lambda", lambda_memory
+        ),
         Control("Lambda.3", "Lambda functions run in the baseline VPC", "Lambda", lambda_vpc),
         Control("Lambda.2", "Lambda functions use a supported runtime", "Lambda", lambda_runtime),
         Control("Lambda.7", "Lambda functions have X-Ray active tracing", "Lambda", lambda_tracing),
-        Control("BASELINE.Lambda.2", "Lambda functions have their encrypted dead-letter queue", "Lambda", lambda_dead_letter),
-        Control("BASELINE.IAM.1", "Function roles: no wildcard actions, no data actions on every resource", "IAM", iam_no_wildcards),
-        Control("BASELINE.IAM.2", "Function roles: maximum session duration within the limit", "IAM", iam_session_length),
-        Control("IAM.7", "Account password policy as configured", "IAM", iam_password_policy, "account", ("CIS 1.8", "CIS 1.9")),
-        Control("IAM.3", "Active IAM access keys no older than the maximum age", "IAM", iam_access_key_age, "account", ("CIS 1.14",)),
+        Control(
+            "BASELINE.Lambda.2",
+            "Lambda functions have their encrypted dead-letter queue",
+            "Lambda",
+            lambda_dead_letter,
+        ),
+        Control(
+            "BASELINE.IAM.1",
+            "Function roles: no wildcard actions, no data actions on every resource",
+            "IAM",
+            iam_no_wildcards,
+        ),
+        Control(
+            "BASELINE.IAM.2",
+            "Function roles: maximum session duration within the limit",
+            "IAM",
+            iam_session_length,
+        ),
+        Control(
+            "IAM.7",
+            "Account password policy as configured",
+            "IAM",
+            iam_password_policy,
+            "account",
+            ("CIS 1.8", "CIS 1.9"),
+        ),
+        Control(
+            "IAM.3",
+            "Active IAM access keys no older than the maximum age",
+            "IAM",
+            iam_access_key_age,
+            "account",
+            ("CIS 1.14",),
+        ),
         Control("KMS.4", "Baseline KMS key rotation enabled", "KMS", kms_rotation, related=("CIS 3.6",)),
-        Control("CloudTrail.1", "Multi-region trail with all management events", "CloudTrail", cloudtrail_multi_region, "account", ("CIS 3.1",)),
+        Control(
+            "CloudTrail.1",
+            "Multi-region trail with all management events",
+            "CloudTrail",
+            cloudtrail_multi_region,
+            "account",
+            ("CIS 3.1",),
+        ),
         Control("CloudTrail.3", "The trail is logging", "CloudTrail", cloudtrail_logging, "account"),
-        Control("CloudTrail.4", "Trail log file validation enabled", "CloudTrail", cloudtrail_validation, "account", ("CIS 3.2",)),
-        Control("CloudTrail.2", "Trail logs encrypted with the baseline KMS key", "CloudTrail", cloudtrail_kms, "account", ("CIS 3.5",)),
-        Control("CloudTrail.5", "Trail delivers to its CloudWatch Logs group", "CloudTrail", cloudtrail_logs, "account"),
-        Control("S3.22", "Object-level write events of the data buckets logged", "CloudTrail", s3_data_events(False), "account", ("CIS 3.8",)),
-        Control("S3.23", "Object-level read events of the data buckets logged", "CloudTrail", s3_data_events(True), "account", ("CIS 3.9",)),
-        Control("BASELINE.CloudTrail.1", "Item-level events of the data tables logged", "CloudTrail", dynamodb_data_events, "account"),
-        Control("BASELINE.VPC.1", "S3 gateway endpoint with a restrictive policy on the private route tables", "VPC", endpoint("s3")),
-        Control("BASELINE.VPC.2", "DynamoDB gateway endpoint with a restrictive policy on the private route tables", "VPC", endpoint("dynamodb")),
-        Control("CloudWatch.15", "Resource alarms exist and notify the alarm topic", "CloudWatch", cloudwatch_alarm_actions),
-        Control("BASELINE.SNS.1", "Alarm topic encrypted with the baseline KMS key", "SNS", sns_topic_encrypted),
+        Control(
+            "CloudTrail.4",
+            "Trail log file validation enabled",
+            "CloudTrail",
+            cloudtrail_validation,
+            "account",
+            ("CIS 3.2",),
+        ),
+        Control(
+            "CloudTrail.2",
+            "Trail logs encrypted with the baseline KMS key",
+            "CloudTrail",
+            cloudtrail_kms,
+            "account",
+            ("CIS 3.5",),
+        ),
+        Control(
+            "CloudTrail.5",
+            "Trail delivers to its CloudWatch Logs group",
+            "CloudTrail",
+            cloudtrail_logs,
+            "account",
+        ),
+        Control(
+            "S3.22",
+            "Object-level write events of the data buckets logged",
+            "CloudTrail",
+            s3_data_events(False),
+            "account",
+            ("CIS 3.8",),
+        ),
+        Control(
+            "S3.23",
+            "Object-level read events of the data buckets logged",
+            "CloudTrail",
+            s3_data_events(True),
+            "account",
+            ("CIS 3.9",),
+        ),
+        Control(
+            "BASELINE.CloudTrail.1",
+            "Item-level events of the data tables logged",
+            "CloudTrail",
+            dynamodb_data_events,
+            "account",
+        ),
+        Control(
+            "BASELINE.VPC.1",
+            "S3 gateway endpoint with a restrictive policy on the private route tables",
+            "VPC",
+            endpoint("s3"),
+        ),
+        Control(
+            "BASELINE.VPC.2",
+            "DynamoDB gateway endpoint with a restrictive policy on the private route tables",
+            "VPC",
+            endpoint("dynamodb"),
+        ),
+        Control(
+            "CloudWatch.15",
+            "Resource alarms exist and notify the alarm topic",
+            "CloudWatch",
+            cloudwatch_alarm_actions,
+        ),
+        Control(
+            "BASELINE.SNS.1", "Alarm topic encrypted with the baseline KMS key", "SNS", sns_topic_encrypted
+        ),
         Control("BASELINE.SNS.2", "Alarm topic has its confirmed subscribers", "SNS", sns_subscribers),
     ]
     for cis in spec["cis_catalog"]:
         related = (CIS_TO_FSBP[cis["cis_id"]],) if cis["cis_id"] in CIS_TO_FSBP else ()
         controls.append(
-            Control(f"CIS {cis['cis_id']}", f"Metric filter and alarm: {cis['title']}", "CloudWatch", cis_alarm(cis), "account", related)
+            Control(
+                f"CIS {cis['cis_id']}",
+                f"Metric filter and alarm: {cis['title']}",
+                "CloudWatch",
+                cis_alarm(cis),
+                "account",
+                related,
+            )
         )
     controls.append(Control("BASELINE.Tags.1", "Every resource has the required tags", "Tags", required_tags))
     return controls
@@ -677,7 +919,10 @@ def evaluate(snapshot: Snapshot, spec: Spec) -> list[dict[str, Any]]:
     records = []
     for control in catalog(spec):
         if control.scope == "account" and not home:
-            status, evidence = NOT_APPLICABLE, {"reason": f"account-wide: evaluated in the home region {spec['home_region']}"}
+            status, evidence = (
+                NOT_APPLICABLE,
+                {"reason": f"account-wide: evaluated in the home region {spec['home_region']}"},
+            )
         else:
             status, evidence = control.check(snapshot, spec)
         records.append(

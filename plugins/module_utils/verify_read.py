@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -114,7 +114,8 @@ def read_bucket(s3: Any, name: str) -> dict[str, Any]:
         "versioning": s3.get_bucket_versioning(Bucket=name).get("Status", "Disabled"),
         "logging": logging.get("LoggingEnabled"),
         "lifecycle": [
-            {"id": rule.get("ID"), "status": rule.get("Status")} for rule in (lifecycle or {}).get("Rules", [])
+            {"id": rule.get("ID"), "status": rule.get("Status")}
+            for rule in (lifecycle or {}).get("Rules", [])
         ],
         "tags": tag_dict((tagging or {}).get("TagSet")),
     }
@@ -199,13 +200,17 @@ def read_role(iam: Any, name: str) -> dict[str, Any]:
         return {"exists": False}
     role = answer["Role"]
     inline = {
-        policy_name: policy_document(iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"])
+        policy_name: policy_document(
+            iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
+        )
         for policy_name in paginate(iam, "list_role_policies", "PolicyNames", RoleName=name)
     }
     attached = {}
     for policy in paginate(iam, "list_attached_role_policies", "AttachedPolicies", RoleName=name):
         version = iam.get_policy(PolicyArn=policy["PolicyArn"])["Policy"]["DefaultVersionId"]
-        document = iam.get_policy_version(PolicyArn=policy["PolicyArn"], VersionId=version)["PolicyVersion"]["Document"]
+        document = iam.get_policy_version(PolicyArn=policy["PolicyArn"], VersionId=version)["PolicyVersion"][
+            "Document"
+        ]
         attached[policy["PolicyArn"]] = policy_document(document)
     tags = paginate(iam, "list_role_tags", "Tags", RoleName=name)
     return {
@@ -227,7 +232,7 @@ def read_access_keys(iam: Any, now: datetime) -> list[dict[str, Any]]:
         for key in paginate(iam, "list_access_keys", "AccessKeyMetadata", UserName=user["UserName"]):
             created = key["CreateDate"]
             if created.tzinfo is None:
-                created = created.replace(tzinfo=timezone.utc)
+                created = created.replace(tzinfo=UTC)
             keys.append(
                 {
                     "user": user["UserName"],
@@ -350,7 +355,9 @@ def read_topic(sns: Any, arn: str) -> dict[str, Any]:
 def read_alarms(cloudwatch: Any, names: list[str]) -> dict[str, dict[str, Any]]:
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(names), 100):  # DescribeAlarms takes up to 100 names
-        for alarm in paginate(cloudwatch, "describe_alarms", "MetricAlarms", AlarmNames=names[start : start + 100]):
+        for alarm in paginate(
+            cloudwatch, "describe_alarms", "MetricAlarms", AlarmNames=names[start : start + 100]
+        ):
             tags = cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"]).get("Tags", [])
             found[alarm["AlarmName"]] = {
                 "actions": alarm.get("AlarmActions", []),
@@ -370,7 +377,9 @@ def read_metric_filters(logs: Any, log_group: str) -> list[dict[str, Any]]:
         {
             "name": f["filterName"],
             "pattern": f.get("filterPattern", ""),
-            "metrics": [(t.get("metricNamespace"), t.get("metricName")) for t in f.get("metricTransformations", [])],
+            "metrics": [
+                (t.get("metricNamespace"), t.get("metricName")) for t in f.get("metricTransformations", [])
+            ],
         }
         for f in filters or []
     ]
@@ -381,7 +390,7 @@ def read_metric_filters(logs: Any, log_group: str) -> list[dict[str, Any]]:
 
 def read_snapshot(clients: Clients, spec: dict[str, Any], now: datetime | None = None) -> Snapshot:
     """Everything the controls evaluate, for one account x region."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     region, account, partition = spec["region"], spec["account_id"], spec["partition"]
     s3, logs, iam = clients("s3"), clients("logs"), clients("iam")
     home = spec["region"] == spec["home_region"]
@@ -390,19 +399,28 @@ def read_snapshot(clients: Clients, spec: dict[str, Any], now: datetime | None =
         "tables": {name: read_table(clients("dynamodb"), name) for name in spec["tables"]},
         "functions": {f["name"]: read_function(clients("lambda"), f["name"]) for f in spec["functions"]},
         "queues": {name: read_queue(clients("sqs"), name) for name in spec["queues"]},
-        "log_groups": {name: read_log_group(logs, name, account, partition, region) for name in spec["log_groups"]},
+        "log_groups": {
+            name: read_log_group(logs, name, account, partition, region) for name in spec["log_groups"]
+        },
         "roles": {name: read_role(iam, name) for name in spec["roles"]},
         "key": read_key(clients("kms"), spec["key_alias"]),
         "network": read_network(clients("ec2"), spec["vpc_name"]),
         "topic": read_topic(clients("sns"), spec["topic_arn"]),
         "alarms": read_alarms(
-            clients("cloudwatch"), spec["alarms"] + ([c["alarm_name"] for c in spec["cis_catalog"]] if home else [])
+            clients("cloudwatch"),
+            spec["alarms"] + ([c["alarm_name"] for c in spec["cis_catalog"]] if home else []),
         ),
     }
     if home:
-        snapshot["account_public_access_block"] = read_account_public_access_block(clients("s3control"), account)
+        snapshot["account_public_access_block"] = read_account_public_access_block(
+            clients("s3control"), account
+        )
         snapshot["password_policy"] = read_password_policy(iam)
         snapshot["access_keys"] = read_access_keys(iam, now)
-        snapshot["trail"] = read_trail(clients("cloudtrail"), spec["trail"]["arn"]) if spec.get("trail") else None
-        snapshot["metric_filters"] = read_metric_filters(logs, spec["cis_log_group"]) if spec["cis_catalog"] else []
+        snapshot["trail"] = (
+            read_trail(clients("cloudtrail"), spec["trail"]["arn"]) if spec.get("trail") else None
+        )
+        snapshot["metric_filters"] = (
+            read_metric_filters(logs, spec["cis_log_group"]) if spec["cis_catalog"] else []
+        )
     return snapshot

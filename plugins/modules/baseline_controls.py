@@ -25,7 +25,8 @@ author:
   - Secureinfra Platform Team (@secureinfra)
 options:
   account_id:
-    description: The account the connection reaches (STS GetCallerIdentity, the preflight role's C(baseline_account_id)).
+    description:
+      - The account the connection reaches (STS GetCallerIdentity, C(baseline_account_id)).
     required: true
     type: str
   partition:
@@ -232,6 +233,12 @@ options:
         description: Maximum password age in days.
         required: true
         type: int
+  account_public_access_block:
+    description:
+      - Whether the baseline sets the account-level S3 Block Public Access (C(S3.1)); when false
+        the control is C(not_applicable).
+    default: true
+    type: bool
   max_access_key_age_days:
     description: Active access keys older than this many days fail C(IAM.3).
     default: 90
@@ -389,6 +396,7 @@ ARGUMENT_SPEC: dict[str, Any] = dict(
             max_age=dict(type="int", required=True),
         ),
     ),
+    account_public_access_block=dict(type="bool", default=True),
     max_access_key_age_days=dict(type="int", default=90),
 )
 
@@ -435,7 +443,9 @@ def main() -> None:
     try:
         snapshot = read_snapshot(clients, spec)
     except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to read the baseline in {spec['region']} (account {spec['account_id']})")
+        module.fail_json_aws(
+            e, msg=f"Failed to read the baseline in {spec['region']} (account {spec['account_id']})"
+        )
     records = evaluate(snapshot, spec)
     module.exit_json(changed=False, records=records, counts=counts(records))
 
