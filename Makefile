@@ -10,7 +10,7 @@ STRICT ?= 1
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv emulator emulator-stop demo converge check drift deployer-policy lint sanity changelog-lint ansible-test-units unit integration integration-main integration-slow integration-bad-input molecule localstack bench test test-long clean
+.PHONY: help venv emulator emulator-stop demo converge check drift teardown aws-acceptance deployer-policy lint sanity changelog-lint ansible-test-units unit integration integration-main integration-slow integration-bad-input molecule localstack bench test test-long clean
 
 help:
 	@echo "make demo           set up, start the emulator, converge both regions, print a summary"
@@ -20,6 +20,8 @@ help:
 	@echo "make emulator-stop  stop the emulator started by make emulator"
 	@echo "make check          dry run (--check --diff) of site.yml against the emulator"
 	@echo "make drift          per-region drift report (dry run; exit 2 when a region drifts)"
+	@echo "make teardown       remove the baseline: TEARDOWN_CONFIRM=<account id> [DESTROY_DATA=true] [TEARDOWN_AWS=1]"
+	@echo "make aws-acceptance opt-in real-account run (BASELINE_AWS_ACCEPTANCE=1): converge, data path, check, drift, teardown"
 	@echo "make localstack     LocalStack on the host, and the molecule localstack scenario against it"
 	@echo "make sanity         ansible-test sanity (and the changelog lint) on a collection-shaped copy"
 
@@ -57,6 +59,28 @@ check: emulator
 
 drift: emulator
 	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(PY) scripts/drift_report.py
+
+# Removes what the site made (playbooks/teardown.yml, docs/teardown.md). Refuses unless
+# TEARDOWN_CONFIRM names the account of every host; DESTROY_DATA=true also deletes the buckets and
+# tables and schedules the key's deletion (30 days). Against the emulator (PORT) unless
+# TEARDOWN_AWS=1 (then AWS_PROFILE / the usual credentials, and TEARDOWN_INVENTORY, default
+# inventories/aws). TEARDOWN_ARGS: more ansible-playbook arguments (--check --diff, -l us-east-1).
+TEARDOWN_CONFIRM ?=
+DESTROY_DATA ?= false
+TEARDOWN_INVENTORY ?= inventories/aws
+TEARDOWN_ARGS ?=
+teardown: venv
+	@test -n "$(TEARDOWN_CONFIRM)" || { echo "make teardown: set TEARDOWN_CONFIRM=<account id> (comma-separated for several accounts)" >&2; exit 2; }
+	$(if $(filter 1,$(TEARDOWN_AWS)),,AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT)) $(BIN)/ansible-playbook playbooks/teardown.yml \
+	  $(if $(filter 1,$(TEARDOWN_AWS)),-i $(TEARDOWN_INVENTORY)) \
+	  -e teardown_confirm=$(TEARDOWN_CONFIRM) -e teardown_destroy_data=$(DESTROY_DATA) $(TEARDOWN_ARGS)
+
+# Opt-in real-account acceptance run (scripts/aws_acceptance.py, docs/acceptance.md): skips, saying
+# why, unless BASELINE_AWS_ACCEPTANCE=1 and credentials that STS accepts. Against real AWS unless
+# AWS_ENDPOINT_URL is set. Converges both regions with a unique prefix, runs the data path,
+# check mode, drift, then tears everything down, data included.
+aws-acceptance: venv
+	$(PY) scripts/aws_acceptance.py
 
 # files/iam/deployer-policy.json from the requests of converge, rerun, dry runs and drift, on a
 # private recording emulator (port 4660, or DEPLOYER_POLICY_PORT).

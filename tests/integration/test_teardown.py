@@ -1,0 +1,207 @@
+"""playbooks/teardown.yml on a private strict emulator (TEST_EMULATOR_PORT + 3), both regions
+(the trail and the account-wide function live in the home region only), in order:
+
+converge; teardown with a wrong confirmation (refused, zero mutating calls); teardown in check mode
+(zero mutating calls, reports what it would remove); teardown (only the kept data stores stay
+tagged); teardown again (changed=0, zero mutating calls); converge again (succeeds on the kept data
+stores); teardown with teardown_destroy_data=true (versioned buckets emptied and deleted, tables
+deleted, keys pending deletion for 30 days, aliases gone); and that run again (changed=0).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from conftest import PORT, REGIONS, Emulator, PlaybookRun
+from support.recorder import mutating
+
+TEARDOWN_PORT = PORT + 3
+ACCOUNT = "123456789012"  # moto's default account
+PREFIX = "secureinfra"
+PLAYBOOK = "playbooks/teardown.yml"
+HOME = "us-east-1"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[Emulator]:
+    with Emulator(TEARDOWN_PORT, strict=True) as emulator:
+        yield emulator
+
+
+def client(server: Emulator, service: str, region: str = HOME) -> Any:
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=server.endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def teardown(server: Emulator, check: bool = False, **extra: Any) -> PlaybookRun:
+    return server.run_playbook(
+        check=check, playbook=PLAYBOOK, extra_vars={"teardown_confirm": ACCOUNT, **extra}
+    )
+
+
+def tagged(server: Emulator, region: str) -> list[str]:
+    """ARNs of every resource tagged ManagedBy=ansible (Resource Groups Tagging API)."""
+    pages = client(server, "resourcegroupstaggingapi", region).get_paginator("get_resources")
+    return sorted(
+        m["ResourceARN"]
+        for page in pages.paginate(TagFilters=[{"Key": "ManagedBy", "Values": ["ansible"]}])
+        for m in page["ResourceTagMappingList"]
+    )
+
+
+def kept_stores(region: str) -> set[str]:
+    """The data stores a teardown without teardown_destroy_data keeps (key ARNs vary: prefix)."""
+    stores = {
+        f"arn:aws:s3:::{PREFIX}-{purpose}-{ACCOUNT}-{r}" for r in REGIONS for purpose in ("data", "logs")
+    }
+    stores.add(f"arn:aws:s3:::{PREFIX}-trail-{ACCOUNT}-{HOME}")
+    stores.add(f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{PREFIX}-data")
+    return stores
+
+
+def leftovers(server: Emulator, region: str) -> dict[str, list[str]]:
+    """What the site makes, other than the data stores, that still exists in the region."""
+    c = lambda service: client(server, service, region)  # noqa: E731
+    roles = [
+        r["RoleName"]
+        for page in c("iam").get_paginator("list_roles").paginate()
+        for r in page["Roles"]
+        if r["RoleName"].startswith(PREFIX)
+    ]
+    vpcs = c("ec2").describe_vpcs(Filters=[{"Name": "tag:ManagedBy", "Values": ["ansible"]}])["Vpcs"]
+    found = {
+        "iam roles": roles,
+        "functions": [f["FunctionName"] for f in c("lambda").list_functions()["Functions"]],
+        "log groups": [
+            g["logGroupName"]
+            for g in c("logs").describe_log_groups()["logGroups"]
+            if PREFIX in g["logGroupName"]
+        ],
+        "metric filters": [f["filterName"] for f in c("logs").describe_metric_filters()["metricFilters"]],
+        "queues": c("sqs").list_queues().get("QueueUrls", []),
+        "topics": [t["TopicArn"] for t in c("sns").list_topics()["Topics"]],
+        "alarms": [a["AlarmName"] for a in c("cloudwatch").describe_alarms()["MetricAlarms"]],
+        "rules": [r["Name"] for r in c("events").list_rules()["Rules"]],
+        "trails": [t["Name"] for t in c("cloudtrail").describe_trails(includeShadowTrails=True)["trailList"]],
+        "vpcs": [v["VpcId"] for v in vpcs],
+        "subnets": [
+            s["SubnetId"]
+            for s in c("ec2").describe_subnets(Filters=[{"Name": "tag:ManagedBy", "Values": ["ansible"]}])[
+                "Subnets"
+            ]
+        ],
+        "security groups": [
+            g["GroupId"]
+            for g in c("ec2").describe_security_groups(
+                Filters=[{"Name": "tag:ManagedBy", "Values": ["ansible"]}]
+            )["SecurityGroups"]
+        ],
+        "endpoints": [e["VpcEndpointId"] for e in c("ec2").describe_vpc_endpoints()["VpcEndpoints"]],
+    }
+    return {kind: names for kind, names in found.items() if names}
+
+
+@pytest.fixture(scope="module")
+def runs(server: Emulator) -> dict[str, Any]:
+    """Converge, then the refused, dry and real teardowns and the rerun; state read in between."""
+    converge = server.run_playbook()
+    assert converge.rc == 0, converge.stderr
+    result: dict[str, Any] = {"tagged_before": {r: tagged(server, r) for r in REGIONS}}
+    result["wrong"] = server.run_playbook(playbook=PLAYBOOK, extra_vars={"teardown_confirm": "111111111111"})
+    result["unconfirmed"] = server.run_playbook(playbook=PLAYBOOK)
+    result["check"] = teardown(server, check=True)
+    result["teardown"] = teardown(server)
+    result["tagged_after"] = {r: tagged(server, r) for r in REGIONS}
+    result["leftovers"] = {r: leftovers(server, r) for r in REGIONS}
+    result["again"] = teardown(server)
+    return result
+
+
+@pytest.mark.parametrize("run_name", ["wrong", "unconfirmed"])
+def test_unconfirmed_teardown_is_refused_before_any_change(runs: dict[str, Any], run_name: str) -> None:
+    run = runs[run_name]
+    assert run.rc != 0
+    assert mutating(run.calls) == []
+    messages = " ".join(run.failed_messages())
+    assert f"it is account {ACCOUNT}" in messages
+    assert f"-e teardown_confirm={ACCOUNT}" in messages
+    assert all(run.changed(region) == 0 for region in REGIONS)
+
+
+def test_check_mode_reports_removals_and_changes_nothing(runs: dict[str, Any]) -> None:
+    run = runs["check"]
+    assert run.rc == 0, run.stderr
+    assert mutating(run.calls) == []
+    changed = run.changed_tasks()
+    for region in REGIONS:
+        for task in ("Functions", "VPC", "Execution roles of the functions", "Alarm topic"):
+            assert any(name.startswith(f"{region}: ") and task in name for name in changed), (task, changed)
+    assert any("Multi-region trail" in name for name in changed if name.startswith(f"{HOME}: "))
+
+
+def test_teardown_leaves_only_the_kept_data_stores(runs: dict[str, Any]) -> None:
+    run = runs["teardown"]
+    assert run.rc == 0, run.stderr
+    for region in REGIONS:
+        before = runs["tagged_before"][region]
+        # The tagging API sees the kinds the site tags, so an empty answer below means something.
+        for kind in (":lambda:", ":logs:", ":sqs:", ":sns:", ":ec2:", ":iam:"):
+            assert any(kind in arn for arn in before), (kind, before)
+        after = runs["tagged_after"][region]
+        keys = [arn for arn in after if f":kms:{region}:" in arn]
+        assert len(keys) == 1, after
+        assert set(after) - set(keys) == kept_stores(region)
+        assert runs["leftovers"][region] == {}
+
+
+def test_second_teardown_changes_nothing(runs: dict[str, Any]) -> None:
+    run = runs["again"]
+    assert run.rc == 0, run.stderr
+    assert all(run.changed(region) == 0 for region in REGIONS), run.changed_tasks()
+    assert mutating(run.calls) == []
+
+
+def test_converge_again_then_destroy_data(server: Emulator, runs: dict[str, Any]) -> None:
+    converge = server.run_playbook()
+    assert converge.rc == 0, converge.stderr
+    s3 = client(server, "s3")
+    data_bucket = f"{PREFIX}-data-{ACCOUNT}-{HOME}"
+    # Versions and a delete marker: the bucket is only deletable once all of them are gone.
+    s3.put_object(Bucket=data_bucket, Key="incoming/a.jsonl", Body=b'{"id": "1"}\n')
+    s3.put_object(Bucket=data_bucket, Key="incoming/a.jsonl", Body=b'{"id": "2"}\n')
+    s3.delete_object(Bucket=data_bucket, Key="incoming/a.jsonl")
+    versions = s3.list_object_versions(Bucket=data_bucket)
+    assert len(versions["Versions"]) >= 2 and versions["DeleteMarkers"]
+    client(server, "dynamodb").put_item(
+        TableName=f"{PREFIX}-data", Item={"id": {"S": "1"}, "timestamp": {"N": "1"}}
+    )
+    keys = {
+        region: client(server, "kms", region).describe_key(KeyId=f"alias/{PREFIX}-baseline")["KeyMetadata"]["KeyId"]
+        for region in REGIONS
+    }
+
+    destroy = teardown(server, teardown_destroy_data=True)
+    assert destroy.rc == 0, destroy.stderr
+    assert client(server, "s3").list_buckets()["Buckets"] == []
+    for region in REGIONS:
+        assert client(server, "dynamodb", region).list_tables()["TableNames"] == []
+        kms = client(server, "kms", region)
+        metadata = kms.describe_key(KeyId=keys[region])["KeyMetadata"]
+        assert metadata["KeyState"] == "PendingDeletion"
+        assert (metadata["DeletionDate"] - metadata["CreationDate"]).days >= 29
+        assert [a for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith(f"alias/{PREFIX}")] == []
+        assert tagged(server, region) == [f"arn:aws:kms:{region}:{ACCOUNT}:key/{keys[region]}"]
+        assert leftovers(server, region) == {}
+
+    again = teardown(server, teardown_destroy_data=True)
+    assert again.rc == 0, again.stderr
+    assert all(again.changed(region) == 0 for region in REGIONS), again.changed_tasks()
+    assert mutating(again.calls) == []
