@@ -1,12 +1,14 @@
-"""Drift report: what differs, per region, between the definition and what exists.
+"""Drift report: what differs, per account x region, between the definition and what exists.
 
-Runs site.yml in check mode (reads only) over every region of the inventory and lists, per
-region, the tasks that would change something, with the diff where the module gives one.
-One definition serves every region, so a region that reports nothing is in line with it.
+Runs site.yml in check mode (reads only) over every host of the inventory (an account x region)
+and lists, per account and then per region, the tasks that would change something, with the
+diff where the module gives one. One definition serves every account and region, so a host that
+reports nothing is in line with it. The account is the one STS reported for the host (the
+preflight role's fact preflight_account_id), the region its baseline_region.
 
-    drift_report.py [ansible-playbook options, e.g. -l us-west-1 or -i inventories/aws]
+    drift_report.py [ansible-playbook options, e.g. -l us-west-1 or -i inventories/organization]
 
-Exit status: 0 when no region drifts, 2 when one does, 1 when the run itself failed.
+Exit status: 0 when no account x region drifts, 2 when one does, 1 when the run itself failed.
 """
 
 from __future__ import annotations
@@ -63,6 +65,40 @@ def drift(output: dict[str, Any]) -> dict[str, list[str]]:
     return found
 
 
+def places(output: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Per host, (account, region) from the facts the preflight role records after STS."""
+    found: dict[str, tuple[str, str]] = {}
+    for play in output.get("plays", []):
+        for task in play.get("tasks", []):
+            for host, result in task.get("hosts", {}).items():
+                facts = result.get("ansible_facts") or {}
+                if "preflight_account_id" in facts:
+                    found[host] = (
+                        str(facts["preflight_account_id"]),
+                        str(facts.get("preflight_region") or host),
+                    )
+    return found
+
+
+def render(report: dict[str, list[str]], where: dict[str, tuple[str, str]]) -> list[str]:
+    """The report's lines, grouped by account; a host named otherwise than its region shows both."""
+    by_account: dict[str, list[str]] = {}
+    for host in report:
+        by_account.setdefault(where.get(host, ("unknown (no STS answer)", host))[0], []).append(host)
+    lines = []
+    for account in sorted(by_account):
+        hosts = sorted(by_account[account], key=lambda host: (where.get(host, ("", host))[1], host))
+        drifting = sum(1 for host in hosts if report[host])
+        lines.append(f"account {account}: {drifting} of {len(hosts)} region(s) drift")
+        for host in hosts:
+            region = where.get(host, ("", host))[1]
+            name = host if region == host else f"{host} ({region})"
+            status = f"{len(report[host])} drift(s)" if report[host] else "in line with the definition"
+            lines.append(f"  {name}: {status}")
+            lines.extend(f"    - {line}" for line in report[host])
+    return lines
+
+
 def failures(output: dict[str, Any]) -> dict[str, int]:
     return {
         host: stats.get("failures", 0) + stats.get("unreachable", 0)
@@ -74,11 +110,8 @@ def failures(output: dict[str, Any]) -> dict[str, int]:
 def main(argv: list[str] | None = None) -> int:
     output = run_check(list(argv if argv is not None else sys.argv[1:]))
     report = drift(output)
-    for host in sorted(report):
-        status = f"{len(report[host])} drift(s)" if report[host] else "in line with the definition"
-        print(f"{host}: {status}")
-        for line in report[host]:
-            print(f"  - {line}")
+    for line in render(report, places(output)):
+        print(line)
     failed = failures(output)
     if failed:
         print(f"the dry run failed on {', '.join(sorted(failed))}", file=sys.stderr)

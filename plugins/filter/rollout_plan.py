@@ -103,7 +103,9 @@ def _split(count: int, spec: tuple[str, int]) -> list[int]:
     return [size] * full + ([rest] if rest else [])
 
 
-def _errors(region_order: Any, home_region_first: Any, max_concurrent: Any, region_concurrency: Any) -> list[str]:
+def _errors(
+    region_order: Any, home_region_first: Any, max_concurrent: Any, region_concurrency: Any
+) -> list[str]:
     errors = []
     if not isinstance(region_order, list) or not all(isinstance(region, str) for region in region_order):
         errors.append(f"baseline_rollout_region_order: a list of region names (got {region_order!r}).")
@@ -115,7 +117,9 @@ def _errors(region_order: Any, home_region_first: Any, max_concurrent: Any, regi
             f" from 1% to 100% (got {max_concurrent!r})."
         )
     if region_concurrency not in (PARALLEL, SEQUENTIAL):
-        errors.append(f"baseline_rollout_region_concurrency: parallel or sequential (got {region_concurrency!r}).")
+        errors.append(
+            f"baseline_rollout_region_concurrency: parallel or sequential (got {region_concurrency!r})."
+        )
     return errors
 
 

@@ -171,7 +171,9 @@ def get_current(module: AnsibleAWSModule, client: Any, account_id: str) -> Setti
     except is_boto3_error_code("NoSuchPublicAccessBlockConfiguration"):
         return None
     except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg=f"Failed to read the S3 Block Public Access settings of account {account_id}")
+        module.fail_json_aws(
+            e, msg=f"Failed to read the S3 Block Public Access settings of account {account_id}"
+        )
     return settings_from_api(response.get("PublicAccessBlockConfiguration") or {})
 
 
@@ -184,7 +186,9 @@ def apply(module: AnsibleAWSModule, client: Any, account_id: str, wanted: Settin
                 aws_retry=True, AccountId=account_id, PublicAccessBlockConfiguration=settings_to_api(wanted)
             )
     except (BotoCoreError, ClientError) as e:
-        module.fail_json_aws(e, msg=f"Failed to set the S3 Block Public Access settings of account {account_id}")
+        module.fail_json_aws(
+            e, msg=f"Failed to set the S3 Block Public Access settings of account {account_id}"
+        )
 
 
 def run(module: AnsibleAWSModule, client: Any) -> dict[str, Any]:
@@ -211,7 +215,9 @@ def main() -> None:
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     if not ACCOUNT_ID.match(module.params["account_id"]):
-        module.fail_json(msg=f"account_id must be a 12-digit AWS account id, got '{module.params['account_id']}'")
+        module.fail_json(
+            msg=f"account_id must be a 12-digit AWS account id, got '{module.params['account_id']}'"
+        )
     client = module.client("s3control", retry_decorator=AWSRetry.jittered_backoff())
     client.meta.events.register("before-sign.s3-control.*", strip_account_prefix)
     module.exit_json(**run(module, client))

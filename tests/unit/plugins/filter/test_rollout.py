@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from ansible_collections.secureinfra.baseline.plugins.filter.account_hosts import account_hosts, account_key
 from ansible_collections.secureinfra.baseline.plugins.filter.rollout_plan import rollout_plan
 
@@ -14,7 +13,11 @@ ROLE_PROD = "arn:aws-us-gov:iam::222222222222:role/path/to/baseline-deployer"
 def _hosts(*specs: str) -> list[dict[str, str]]:
     """'dev:us-west-1' => host dev-us-west-1 of account dev, region us-west-1, home us-east-1."""
     return [
-        {"host": f"{spec.split(':')[0]}-{spec.split(':')[1]}", "region": spec.split(":")[1], "home_region": "us-east-1"}
+        {
+            "host": f"{spec.split(':')[0]}-{spec.split(':')[1]}",
+            "region": spec.split(":")[1],
+            "home_region": "us-east-1",
+        }
         for spec in specs
     ]
 
@@ -35,7 +38,11 @@ def test_account_hosts_reads_inventory_variables_with_the_host_name_as_region() 
     hostvars = {
         "us-east-1": {},
         "dev-us-west-1": {"baseline_region": "us-west-1", "baseline_account_role_arn": ROLE_DEV},
-        "x": {"baseline_region": "eu-west-1", "baseline_account_role_arn": ROLE_DEV, "baseline_account_name": "sandbox"},
+        "x": {
+            "baseline_region": "eu-west-1",
+            "baseline_account_role_arn": ROLE_DEV,
+            "baseline_account_name": "sandbox",
+        },
     }
     assert account_hosts(["us-east-1", "dev-us-west-1", "x"], hostvars) == [
         {"host": "us-east-1", "region": "us-east-1", "account": "caller"},

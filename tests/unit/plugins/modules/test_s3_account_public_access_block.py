@@ -15,7 +15,12 @@ from ansible_collections.secureinfra.baseline.plugins.modules import s3_account_
 from botocore.exceptions import ClientError
 
 ACCOUNT = "123456789012"
-ALL = {"BlockPublicAcls": True, "IgnorePublicAcls": True, "BlockPublicPolicy": True, "RestrictPublicBuckets": True}
+ALL = {
+    "BlockPublicAcls": True,
+    "IgnorePublicAcls": True,
+    "BlockPublicPolicy": True,
+    "RestrictPublicBuckets": True,
+}
 
 
 @pytest.fixture
@@ -48,7 +53,9 @@ def test_check_mode_reports_the_change_and_writes_nothing(run_module, s3control)
 
 
 def test_a_drifted_setting_is_put_back(run_module, s3control) -> None:
-    s3control.put_public_access_block(AccountId=ACCOUNT, PublicAccessBlockConfiguration={**ALL, "RestrictPublicBuckets": False})
+    s3control.put_public_access_block(
+        AccountId=ACCOUNT, PublicAccessBlockConfiguration={**ALL, "RestrictPublicBuckets": False}
+    )
     result = run_module(mod, {"account_id": ACCOUNT}, diff=True)
     assert result["changed"] is True
     assert result["diff"]["before"]["restrict_public_buckets"] is False
@@ -85,13 +92,19 @@ def test_a_malformed_account_id_fails_before_any_call(run_module, aws, account_i
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
-        ("http://123456789012.127.0.0.1:4566/v20180820/configuration/publicAccessBlock",
-         "http://127.0.0.1:4566/v20180820/configuration/publicAccessBlock"),
+        (
+            "http://123456789012.127.0.0.1:4566/v20180820/configuration/publicAccessBlock",
+            "http://127.0.0.1:4566/v20180820/configuration/publicAccessBlock",
+        ),
         ("http://123456789012.localhost:4566/v20180820/x", "http://localhost:4566/v20180820/x"),
-        ("https://123456789012.s3-control.us-east-1.amazonaws.com/v20180820/x",
-         "https://123456789012.s3-control.us-east-1.amazonaws.com/v20180820/x"),
-        ("https://123456789012.vpce-1a2b.s3-control.us-east-1.vpce.amazonaws.com/x",
-         "https://123456789012.vpce-1a2b.s3-control.us-east-1.vpce.amazonaws.com/x"),
+        (
+            "https://123456789012.s3-control.us-east-1.amazonaws.com/v20180820/x",
+            "https://123456789012.s3-control.us-east-1.amazonaws.com/v20180820/x",
+        ),
+        (
+            "https://123456789012.vpce-1a2b.s3-control.us-east-1.vpce.amazonaws.com/x",
+            "https://123456789012.vpce-1a2b.s3-control.us-east-1.vpce.amazonaws.com/x",
+        ),
     ],
 )
 def test_the_account_prefix_is_dropped_only_before_an_address_or_localhost(url: str, expected: str) -> None:
