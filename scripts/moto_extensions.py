@@ -29,6 +29,11 @@ are still enforced. The tests evaluate the bucket policies with a policy evaluat
 
 moto 5.2.5 has no Lambda GetAccountSettings; the emulator answers it (strict_aws.py).
 
+moto 5.2.5 CloudTrail DeleteTrail looks the trail up by name only, and silently does nothing
+when given the trail's ARN. AWS accepts a name or an ARN (API_DeleteTrail), and
+amazon.aws.cloudtrail state=absent sends the ARN, so the trail would survive a teardown and
+every later run would delete it again. The emulator resolves an ARN to its trail first.
+
 Strict mode (strict_aws.py, off unless SECUREINFRA_STRICT=1 or POST /secureinfra/strict) makes
 the emulator refuse, as AWS does, what moto accepts: see that module's table of rules.
 
@@ -43,6 +48,7 @@ from typing import Any
 
 import xmltodict
 from moto.awslambda.models import LambdaFunction
+from moto.cloudtrail.models import CloudTrailBackend
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.s3.responses import S3Response
 
@@ -151,6 +157,14 @@ def _lambda_configuration(original: Any) -> Any:
     return get_configuration
 
 
+def _delete_trail(original: Any) -> Any:
+    def delete_trail(self: CloudTrailBackend, name: str) -> None:
+        trail = next((t for t in self.trails.values() if t.arn == name), None)
+        original(self, trail.trail_name if trail else name)
+
+    return delete_trail
+
+
 def _statement_evaluation(original: Any) -> Any:
     def is_action_permitted(
         self: IAMPolicyStatement,
@@ -173,6 +187,7 @@ _PATCHES: list[tuple[Any, str, Any]] = [
     (LambdaFunction, "__init__", _lambda_init),
     (LambdaFunction, "update_configuration", _lambda_update),
     (LambdaFunction, "get_configuration", _lambda_configuration),
+    (CloudTrailBackend, "delete_trail", _delete_trail),
     *strict_aws.PATCHES,
 ]
 

@@ -1,0 +1,44 @@
+"""scripts/moto_extensions.py: DeleteTrail by ARN, as AWS accepts it (moto 5.2.5 looks up names)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from unittest import mock
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.cloudtrail.models import CloudTrailBackend
+
+from scripts import moto_extensions
+
+
+@pytest.fixture
+def cloudtrail(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    with mock_aws():
+        s3 = boto3.client("s3", region_name="us-east-1")
+        s3.create_bucket(Bucket="trail-bucket")
+        client = boto3.client("cloudtrail", region_name="us-east-1")
+        client.create_trail(Name="the-trail", S3BucketName="trail-bucket", IsMultiRegionTrail=True)
+        yield client
+
+
+def trail_names(client: object) -> list[str]:
+    return [trail["Name"] for trail in client.describe_trails()["trailList"]]  # type: ignore[attr-defined]
+
+
+def test_plain_moto_keeps_a_trail_deleted_by_arn(cloudtrail: object) -> None:
+    arn = cloudtrail.describe_trails()["trailList"][0]["TrailARN"]  # type: ignore[attr-defined]
+    cloudtrail.delete_trail(Name=arn)  # type: ignore[attr-defined]
+    assert trail_names(cloudtrail) == ["the-trail"]
+
+
+@pytest.mark.parametrize("by", ["name", "arn"])
+def test_extension_deletes_a_trail_by_name_or_arn(cloudtrail: object, by: str) -> None:
+    patched = moto_extensions._delete_trail(CloudTrailBackend.delete_trail)
+    with mock.patch.object(CloudTrailBackend, "delete_trail", patched):
+        trail = cloudtrail.describe_trails()["trailList"][0]  # type: ignore[attr-defined]
+        cloudtrail.delete_trail(Name=trail["TrailARN"] if by == "arn" else trail["Name"])  # type: ignore[attr-defined]
+    assert trail_names(cloudtrail) == []
