@@ -86,6 +86,25 @@ def unique_prefix(token: Callable[[int], str] | None = None) -> str:
 # --- settings -----------------------------------------------------------------------------------
 
 
+def caller_principals(caller_arn: str) -> list[str]:
+    """The IAM principal ARNs (aws:PrincipalArn) of the caller, for the data bucket's policy.
+
+    The data bucket denies object requests to every principal but the function roles and
+    storage_data_bucket_extra_principals; the run uploads and reads objects itself, so it lists
+    the caller. An assumed role's aws:PrincipalArn is the role's ARN, which may have a path (SSO
+    roles: /aws-reserved/sso.amazonaws.com/...): both the plain ARN and one matching any path.
+    """
+    head, _, resource = caller_arn.partition(":sts::")
+    if not resource:
+        return [caller_arn]
+    account, _, name = resource.partition(":")
+    kind, _, rest = name.partition("/")
+    if kind == "assumed-role":
+        role = rest.split("/", 1)[0]
+        return [f"{head}:iam::{account}:role/{role}", f"{head}:iam::{account}:role/*/{role}"]
+    return [f"{head}:iam::{account}:{name}"]
+
+
 @dataclass
 class Settings:
     prefix: str
@@ -94,6 +113,7 @@ class Settings:
     endpoint: str | None
     data_timeout: float = 300.0
     keep: bool = False
+    principals: tuple[str, ...] = ()
 
     @property
     def inventory(self) -> str:
@@ -101,7 +121,9 @@ class Settings:
 
     @property
     def extra_vars(self) -> dict[str, Any]:
-        return {"baseline_prefix": self.prefix}
+        """The same for every run (converge, check, drift, teardown): the prefix, and the caller
+        among the data bucket's principals."""
+        return {"baseline_prefix": self.prefix, "storage_data_bucket_extra_principals": list(self.principals)}
 
     def data_bucket(self, region: str) -> str:
         return f"{self.prefix}-data-{self.account}-{region}"
@@ -114,7 +136,7 @@ class Settings:
         return f"{self.prefix}-{region}-{name}"
 
 
-def settings_from(environ: Mapping[str, str], account: str) -> Settings:
+def settings_from(environ: Mapping[str, str], account: str, caller_arn: str = "") -> Settings:
     regions = tuple(r.strip() for r in environ.get("ACCEPTANCE_REGIONS", ",".join(REGIONS)).split(",") if r.strip())
     return Settings(
         prefix=environ.get("ACCEPTANCE_PREFIX") or unique_prefix(),
@@ -123,6 +145,7 @@ def settings_from(environ: Mapping[str, str], account: str) -> Settings:
         endpoint=environ.get("AWS_ENDPOINT_URL") or None,
         data_timeout=float(environ.get("ACCEPTANCE_DATA_TIMEOUT", "300")),
         keep=environ.get("ACCEPTANCE_KEEP") == "1",
+        principals=tuple(caller_principals(caller_arn)) if caller_arn else (),
     )
 
 
@@ -472,7 +495,7 @@ def main() -> int:
         return 0
     session = boto3.session.Session()
     identity = session.client("sts", region_name=REGIONS[0]).get_caller_identity()
-    settings = settings_from(os.environ, identity["Account"])
+    settings = settings_from(os.environ, identity["Account"], identity["Arn"])
     emulated = emulated_lambda(settings.endpoint)
     where = f"emulator {settings.endpoint}" if settings.endpoint else "real AWS"
     print(

@@ -248,3 +248,41 @@ def test_a_failed_teardown_fails_the_run() -> None:
 def test_no_endpoint_is_real_lambda() -> None:
     assert acc.emulated_lambda(None) is False
     assert acc.emulated_lambda("http://localhost") is False
+
+
+@pytest.mark.parametrize(
+    ("caller", "principals"),
+    [
+        (
+            f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_Admin_0123/jane@example.com",
+            [
+                f"arn:aws:iam::{ACCOUNT}:role/AWSReservedSSO_Admin_0123",
+                f"arn:aws:iam::{ACCOUNT}:role/*/AWSReservedSSO_Admin_0123",
+            ],
+        ),
+        (f"arn:aws:iam::{ACCOUNT}:user/deployer", [f"arn:aws:iam::{ACCOUNT}:user/deployer"]),
+        (f"arn:aws:iam::{ACCOUNT}:root", [f"arn:aws:iam::{ACCOUNT}:root"]),
+        (f"arn:aws:sts::{ACCOUNT}:user/moto", [f"arn:aws:iam::{ACCOUNT}:user/moto"]),
+        (
+            f"arn:aws-us-gov:sts::{ACCOUNT}:assumed-role/deploy/s",
+            [f"arn:aws-us-gov:iam::{ACCOUNT}:role/deploy", f"arn:aws-us-gov:iam::{ACCOUNT}:role/*/deploy"],
+        ),
+    ],
+)
+def test_caller_principals_are_what_aws_principalarn_names(caller: str, principals: list[str]) -> None:
+    assert acc.caller_principals(caller) == principals
+
+
+def test_caller_principals_pass_the_storage_role_validation() -> None:
+    from ansible_collections.secureinfra.baseline.plugins.filter.aws_rules import aws_principal_errors
+
+    arns = acc.caller_principals(f"arn:aws:sts::{ACCOUNT}:assumed-role/AWSReservedSSO_Admin_0123/jane")
+    assert aws_principal_errors(arns, "storage_data_bucket_extra_principals", "us-east-1") == []
+
+
+def test_every_run_gets_the_prefix_and_the_caller_principals() -> None:
+    settings = acc.settings_from({"ACCEPTANCE_PREFIX": "acc-test01"}, ACCOUNT, f"arn:aws:iam::{ACCOUNT}:user/ci")
+    assert settings.extra_vars == {
+        "baseline_prefix": "acc-test01",
+        "storage_data_bucket_extra_principals": [f"arn:aws:iam::{ACCOUNT}:user/ci"],
+    }
