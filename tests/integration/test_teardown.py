@@ -169,6 +169,23 @@ def test_second_teardown_changes_nothing(runs: dict[str, Any]) -> None:
     assert mutating(run.calls) == []
 
 
+def test_multi_account_confirmation(server: Emulator, runs: dict[str, Any]) -> None:
+    """inventories/organization: two accounts (AssumeRole) x two regions. Naming one account refuses
+    the whole run before any change; naming both, comma-separated, lets the dry run through."""
+    org = ("-i", "inventories/organization")
+    one = server.run_playbook(*org, playbook=PLAYBOOK, extra_vars={"teardown_confirm": "111111111111"})
+    assert one.rc != 0
+    assert "it is account 222222222222" in " ".join(one.failed_messages())
+    assert [c for c in mutating(one.calls) if not c.startswith("sts:AssumeRole")] == []
+    assert all(counts.get("changed", 0) == 0 for counts in one.stats.values())
+    both = server.run_playbook(
+        *org, check=True, playbook=PLAYBOOK, extra_vars={"teardown_confirm": "111111111111, 222222222222"}
+    )
+    assert both.rc == 0, both.stderr
+    assert sorted(both.stats) == ["dev-us-east-1", "dev-us-west-1", "prod-us-east-1", "prod-us-west-1"]
+    assert [c for c in mutating(both.calls) if not c.startswith("sts:AssumeRole")] == []
+
+
 def test_converge_again_then_destroy_data(server: Emulator, runs: dict[str, Any]) -> None:
     converge = server.run_playbook()
     assert converge.rc == 0, converge.stderr
