@@ -31,6 +31,7 @@ us-east-1,us-west-1), ACCEPTANCE_DATA_TIMEOUT (seconds, default 300), ACCEPTANCE
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import secrets
@@ -68,7 +69,10 @@ def skip_reason(environ: Mapping[str, str], session_factory: Callable[[], Any]) 
     except Exception as err:  # noqa: BLE001 - any failure to build a session is a reason to skip
         return f"no usable AWS configuration: {err}"
     if credentials is None:
-        return "no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, or log in with SSO)"
+        return (
+            "no AWS credentials found (set AWS_PROFILE, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, "
+            "or log in with SSO)"
+        )
     try:
         session.client("sts", region_name=REGIONS[0]).get_caller_identity()
     except Exception as err:  # noqa: BLE001 - botocore raises many kinds; each one means "skip"
@@ -137,7 +141,9 @@ class Settings:
 
 
 def settings_from(environ: Mapping[str, str], account: str, caller_arn: str = "") -> Settings:
-    regions = tuple(r.strip() for r in environ.get("ACCEPTANCE_REGIONS", ",".join(REGIONS)).split(",") if r.strip())
+    regions = tuple(
+        r.strip() for r in environ.get("ACCEPTANCE_REGIONS", ",".join(REGIONS)).split(",") if r.strip()
+    )
     return Settings(
         prefix=environ.get("ACCEPTANCE_PREFIX") or unique_prefix(),
         account=account,
@@ -170,7 +176,9 @@ def parse_json_output(stdout: str) -> dict[str, Any]:
         return {}
 
 
-def ansible_playbook(playbook: str, settings: Settings, *args: str, extra: dict[str, Any] | None = None) -> PlaybookResult:
+def ansible_playbook(
+    playbook: str, settings: Settings, *args: str, extra: dict[str, Any] | None = None
+) -> PlaybookResult:
     env = {
         **os.environ,
         "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
@@ -299,7 +307,8 @@ def check_report(report: dict[str, Any], expected_ids: list[str]) -> None:
     body = report.get("report") or {}
     if not report.get("report_key") or body.get("item_count", 0) < len(expected_ids):
         raise StepFailed(
-            f"analytics report does not count the {len(expected_ids)} items just written: {json.dumps(report)[:2000]}"
+            f"analytics report does not count the {len(expected_ids)} items just written: "
+            f"{json.dumps(report)[:2000]}"
         )
 
 
@@ -327,7 +336,11 @@ class Run:
         except StepFailed as err:
             detail, ok = str(err), False
         self.outcomes.append(Outcome(name, self.clock() - start, ok, detail))
-        print(f"{'ok  ' if ok else 'FAIL'} {name} ({self.clock() - start:.0f} s){': ' + detail if detail else ''}", flush=True)
+        print(
+            f"{'ok  ' if ok else 'FAIL'} {name} ({self.outcomes[-1].seconds:.0f} s)"
+            + (f": {detail}" if detail else ""),
+            flush=True,
+        )
         return ok
 
     @property
@@ -337,15 +350,18 @@ class Run:
     def summary(self) -> str:
         width = max((len(o.name) for o in self.outcomes), default=10)
         lines = [f"{'step':<{width}}  result  seconds"]
-        lines += [f"{o.name:<{width}}  {'ok' if o.ok else 'FAILED':<6}  {o.seconds:7.0f}" for o in self.outcomes]
-        lines.append(f"{'total':<{width}}  {'ok' if self.ok else 'FAILED':<6}  {sum(o.seconds for o in self.outcomes):7.0f}")
+        lines += [
+            f"{o.name:<{width}}  {'ok' if o.ok else 'FAILED':<6}  {o.seconds:7.0f}" for o in self.outcomes
+        ]
+        lines.append(
+            f"{'total':<{width}}  {'ok' if self.ok else 'FAILED':<6}  "
+            f"{sum(o.seconds for o in self.outcomes):7.0f}"
+        )
         return "\n".join(lines)
 
 
 def has_make_target(target: str) -> bool:
-    proc = subprocess.run(
-        ["make", "-n", target], cwd=REPO_ROOT, capture_output=True, text=True, check=False
-    )
+    proc = subprocess.run(["make", "-n", target], cwd=REPO_ROOT, capture_output=True, text=True, check=False)
     return proc.returncode == 0
 
 
@@ -375,7 +391,7 @@ class Acceptance:
             dynamodb = self.session.client("dynamodb", region_name=region)
             ids = [r["id"] for r in records]
             took = wait_until(
-                lambda: items_present(dynamodb, self.settings.table, ids),
+                functools.partial(items_present, dynamodb, self.settings.table, ids),
                 self.settings.data_timeout,
                 f"the processor's {len(ids)} items in {self.settings.table} ({region})",
             )
@@ -389,7 +405,9 @@ class Acceptance:
             check_report(report, [r["id"] for r in sample_records(region, self.run_id)])
             s3 = self.session.client("s3", region_name=region)
             stored = json.loads(
-                s3.get_object(Bucket=self.settings.data_bucket(region), Key=report["report_key"])["Body"].read()
+                s3.get_object(Bucket=self.settings.data_bucket(region), Key=report["report_key"])[
+                    "Body"
+                ].read()
             )
             if stored.get("item_count") != report["report"].get("item_count"):
                 raise StepFailed(f"{region}: the report in S3 differs from the one returned: {stored}")
@@ -424,7 +442,12 @@ class Acceptance:
         if not has_make_target("verify"):
             return "skipped: the Makefile has no verify target yet"
         proc = subprocess.run(
-            ["make", "--no-print-directory", "verify", f"VERIFY_ARGS=-e baseline_prefix={self.settings.prefix}"],
+            [
+                "make",
+                "--no-print-directory",
+                "verify",
+                f"VERIFY_ARGS=-e baseline_prefix={self.settings.prefix}",
+            ],
             cwd=REPO_ROOT,
             capture_output=True,
             text=True,
@@ -448,7 +471,11 @@ class Acceptance:
 
     def leftovers(self) -> list[str]:
         s3 = self.session.client("s3", region_name=self.settings.regions[0])
-        left = [b["Name"] for b in s3.list_buckets().get("Buckets", []) if b["Name"].startswith(self.settings.prefix + "-")]
+        left = [
+            b["Name"]
+            for b in s3.list_buckets().get("Buckets", [])
+            if b["Name"].startswith(self.settings.prefix + "-")
+        ]
         for region in self.settings.regions:
             tables = self.session.client("dynamodb", region_name=region).list_tables().get("TableNames", [])
             left += [f"{region}:{t}" for t in tables if t.startswith(self.settings.prefix + "-")]
@@ -469,7 +496,10 @@ def run_acceptance(acceptance: Acceptance, run: Run) -> None:
         if not run.step(name, action):
             break
     if acceptance.settings.keep:
-        print(f"ACCEPTANCE_KEEP=1: nothing torn down; remove it later with make teardown (prefix {acceptance.settings.prefix})")
+        print(
+            "ACCEPTANCE_KEEP=1: nothing torn down; remove it later with make teardown "
+            f"(prefix {acceptance.settings.prefix})"
+        )
         return
     run.step("teardown, data included", acceptance.teardown)
 
@@ -499,7 +529,8 @@ def main() -> int:
     emulated = emulated_lambda(settings.endpoint)
     where = f"emulator {settings.endpoint}" if settings.endpoint else "real AWS"
     print(
-        f"aws-acceptance: account {settings.account} ({identity['Arn']}) on {where}, prefix {settings.prefix}, "
+        f"aws-acceptance: account {settings.account} ({identity['Arn']}) on {where}, "
+        f"prefix {settings.prefix}, "
         f"regions {', '.join(settings.regions)}"
         + ("; Lambda code runs in this process (moto without Docker)" if emulated else "")
     )

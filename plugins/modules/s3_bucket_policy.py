@@ -57,7 +57,9 @@ EXAMPLES = r"""
           Effect: Deny
           Principal: {AWS: "*"}
           Action: "s3:*"
-          Resource: ["arn:aws:s3:::baseline-logs-123456789012-us-east-1", "arn:aws:s3:::baseline-logs-123456789012-us-east-1/*"]
+          Resource:
+            - arn:aws:s3:::baseline-logs-123456789012-us-east-1
+            - arn:aws:s3:::baseline-logs-123456789012-us-east-1/*
           Condition: {Bool: {"aws:SecureTransport": "false"}}
 """
 

@@ -201,7 +201,9 @@ def test_converge_again_then_destroy_data(server: Emulator, runs: dict[str, Any]
         TableName=f"{PREFIX}-data", Item={"id": {"S": "1"}, "timestamp": {"N": "1"}}
     )
     keys = {
-        region: client(server, "kms", region).describe_key(KeyId=f"alias/{PREFIX}-baseline")["KeyMetadata"]["KeyId"]
+        region: client(server, "kms", region).describe_key(KeyId=f"alias/{PREFIX}-baseline")["KeyMetadata"][
+            "KeyId"
+        ]
         for region in REGIONS
     }
 
@@ -214,7 +216,9 @@ def test_converge_again_then_destroy_data(server: Emulator, runs: dict[str, Any]
         metadata = kms.describe_key(KeyId=keys[region])["KeyMetadata"]
         assert metadata["KeyState"] == "PendingDeletion"
         assert (metadata["DeletionDate"] - metadata["CreationDate"]).days >= 29
-        assert [a for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith(f"alias/{PREFIX}")] == []
+        assert [
+            a for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith(f"alias/{PREFIX}")
+        ] == []
         assert tagged(server, region) == [f"arn:aws:kms:{region}:{ACCOUNT}:key/{keys[region]}"]
         assert leftovers(server, region) == {}
 

@@ -102,7 +102,11 @@ def test_settings_pick_the_inventory_from_the_endpoint() -> None:
     assert real.table == "acc-test01-data"
     assert real.function("us-east-1", "processor") == "acc-test01-us-east-1-processor"
     local = acc.settings_from(
-        {"AWS_ENDPOINT_URL": "http://127.0.0.1:4566", "ACCEPTANCE_REGIONS": "us-west-1", "ACCEPTANCE_KEEP": "1"},
+        {
+            "AWS_ENDPOINT_URL": "http://127.0.0.1:4566",
+            "ACCEPTANCE_REGIONS": "us-west-1",
+            "ACCEPTANCE_KEEP": "1",
+        },
         ACCOUNT,
     )
     assert local.inventory == "inventories/local" and local.regions == ("us-west-1",) and local.keep
@@ -130,7 +134,9 @@ def test_wait_until_returns_the_time_it_took() -> None:
 def test_wait_until_is_bounded_and_says_what_it_saw() -> None:
     clock = Clock()
     with pytest.raises(acc.StepFailed) as err:
-        acc.wait_until(lambda: (False, "2 of 6 items"), 30, "the items", interval=5, clock=clock, sleep=clock.sleep)
+        acc.wait_until(
+            lambda: (False, "2 of 6 items"), 30, "the items", interval=5, clock=clock, sleep=clock.sleep
+        )
     assert clock.now == 30
     assert "timed out after 30 s waiting for the items (last seen: 2 of 6 items)" in str(err.value)
     assert "ACCEPTANCE_DATA_TIMEOUT" in str(err.value)
@@ -142,7 +148,10 @@ def test_items_present_counts_the_ids_in_the_table() -> None:
         ddb = boto3.client("dynamodb", region_name="us-east-1")
         ddb.create_table(
             TableName="t",
-            KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}, {"AttributeName": "timestamp", "KeyType": "RANGE"}],
+            KeySchema=[
+                {"AttributeName": "id", "KeyType": "HASH"},
+                {"AttributeName": "timestamp", "KeyType": "RANGE"},
+            ],
             AttributeDefinitions=[
                 {"AttributeName": "id", "AttributeType": "S"},
                 {"AttributeName": "timestamp", "AttributeType": "N"},
@@ -153,10 +162,14 @@ def test_items_present_counts_the_ids_in_the_table() -> None:
         ids = [r["id"] for r in records]
         assert acc.items_present(ddb, "t", ids) == (False, "0 of 6 items in t")
         for record in records[:4]:
-            ddb.put_item(TableName="t", Item={"id": {"S": record["id"]}, "timestamp": {"N": str(record["timestamp"])}})
+            ddb.put_item(
+                TableName="t", Item={"id": {"S": record["id"]}, "timestamp": {"N": str(record["timestamp"])}}
+            )
         assert acc.items_present(ddb, "t", ids) == (False, "4 of 6 items in t")
         for record in records[4:]:
-            ddb.put_item(TableName="t", Item={"id": {"S": record["id"]}, "timestamp": {"N": str(record["timestamp"])}})
+            ddb.put_item(
+                TableName="t", Item={"id": {"S": record["id"]}, "timestamp": {"N": str(record["timestamp"])}}
+            )
         assert acc.items_present(ddb, "t", ids) == (True, "6 of 6 items in t")
 
 
@@ -170,7 +183,11 @@ def test_sample_body_is_json_lines_of_unique_ids() -> None:
 def test_check_report_needs_the_items_just_written() -> None:
     ids = ["a", "b", "c"]
     acc.check_report({"report_key": "reports/x.json", "report": {"item_count": 3}}, ids)
-    for bad in ({"report_key": "reports/x.json", "report": {"item_count": 2}}, {"report": {"item_count": 9}}, {}):
+    for bad in (
+        {"report_key": "reports/x.json", "report": {"item_count": 2}},
+        {"report": {"item_count": 9}},
+        {},
+    ):
         with pytest.raises(acc.StepFailed):
             acc.check_report(bad, ids)
 
@@ -182,7 +199,9 @@ def test_require_success_names_failed_hosts() -> None:
 
 
 def test_parse_json_output_skips_leading_noise() -> None:
-    assert acc.parse_json_output('[WARNING]: x\n{"stats": {"h": {"changed": 0}}}') == {"stats": {"h": {"changed": 0}}}
+    assert acc.parse_json_output('[WARNING]: x\n{"stats": {"h": {"changed": 0}}}') == {
+        "stats": {"h": {"changed": 0}}
+    }
     assert acc.parse_json_output("no json") == {}
 
 
@@ -225,7 +244,7 @@ def test_a_failed_step_stops_the_run_but_the_teardown_still_runs(failing: str) -
     fake = FakeAcceptance(fail=failing)
     run = acc.Run()
     acc.run_acceptance(fake, run)  # type: ignore[arg-type]
-    assert fake.calls == ALL_STEPS[: ALL_STEPS.index(failing) + 1] + ["teardown"]
+    assert fake.calls == [*ALL_STEPS[: ALL_STEPS.index(failing) + 1], "teardown"]
     assert not run.ok
     assert [o.name for o in run.outcomes if not o.ok] == [run.outcomes[-2].name]
     assert f"{failing} broke" in run.outcomes[-2].detail
@@ -281,7 +300,9 @@ def test_caller_principals_pass_the_storage_role_validation() -> None:
 
 
 def test_every_run_gets_the_prefix_and_the_caller_principals() -> None:
-    settings = acc.settings_from({"ACCEPTANCE_PREFIX": "acc-test01"}, ACCOUNT, f"arn:aws:iam::{ACCOUNT}:user/ci")
+    settings = acc.settings_from(
+        {"ACCEPTANCE_PREFIX": "acc-test01"}, ACCOUNT, f"arn:aws:iam::{ACCOUNT}:user/ci"
+    )
     assert settings.extra_vars == {
         "baseline_prefix": "acc-test01",
         "storage_data_bucket_extra_principals": [f"arn:aws:iam::{ACCOUNT}:user/ci"],
