@@ -60,6 +60,18 @@ check: emulator
 drift: emulator
 	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(PY) scripts/drift_report.py
 
+# Every control the baseline promises, in every account x region (playbooks/verify.yml,
+# docs/verify.md): reports/verify.json, reports/verify.html, one summary line; exit 2 when a
+# control fails.
+.PHONY: verify browser
+verify: emulator
+	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(BIN)/ansible-playbook playbooks/verify.yml
+
+# Debian's headless Chromium for the browser test of the verify report
+# (tests/integration/test_verify_browser.py; BASELINE_SKIP_BROWSER=1 skips that test).
+browser:
+	scripts/install_browser.sh
+
 # Removes what the site made (playbooks/teardown.yml, docs/teardown.md). Refuses unless
 # TEARDOWN_CONFIRM names the account of every host; DESTROY_DATA=true also deletes the buckets and
 # tables and schedules the key's deletion (30 days). Against the emulator (PORT) unless
