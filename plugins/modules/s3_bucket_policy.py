@@ -15,8 +15,8 @@ description:
     compared as documents (M(amazon.aws.s3_bucket)'s comparison), not as text.
   - Why this exists - a teardown that deletes a bucket must first remove a policy that denies object
     requests to every principal but a few (the baseline's data bucket denies all but the function
-    roles): an explicit C(Deny) in a bucket policy applies to the deleting administrator too, so
-    C(DeleteObjectVersion) would be refused. M(amazon.aws.s3_bucket) removes a policy only together
+    roles), because an explicit C(Deny) in a bucket policy applies to the deleting administrator too,
+    so C(DeleteObjectVersion) would be refused. M(amazon.aws.s3_bucket) removes a policy only together
     with managing the bucket's other settings, and has no check mode.
   - A bucket that does not exist is not an error with O(state=absent) (nothing to remove); with
     O(state=present) it fails.
