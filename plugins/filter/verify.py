@@ -39,6 +39,11 @@ def verify_functions(definitions: list[dict[str, Any]], name_prefix: str) -> lis
     ]
 
 
+def first_clause(text: str) -> str:
+    """The description up to its first semicolon, on one line."""
+    return " ".join(text.split(";", maxsplit=1)[0].split())
+
+
 def verify_cis_catalog(
     controls: list[dict[str, Any]], namespace: str = "CISBenchmark"
 ) -> list[dict[str, Any]]:
@@ -46,7 +51,7 @@ def verify_cis_catalog(
     return [
         {
             "cis_id": str(control["cis_id"]),
-            "title": " ".join(str(control.get("description", control["name"])).split(";")[0].split()),
+            "title": first_clause(str(control.get("description", control["name"]))),
             "filter_name": control["filter_name"],
             "metric_name": control["metric_name"],
             "namespace": namespace,

@@ -397,7 +397,7 @@ ARGUMENT_SPEC: dict[str, Any] = dict(
         ),
     ),
     account_public_access_block=dict(type="bool", default=True),
-    max_access_key_age_days=dict(type="int", default=90),
+    max_access_key_age_days=dict(type="int", default=90, no_log=False),
 )
 
 
