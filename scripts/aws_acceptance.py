@@ -83,7 +83,7 @@ def skip_reason(environ: Mapping[str, str], session_factory: Callable[[], Any]) 
 def unique_prefix(token: Callable[[int], str] | None = None) -> str:
     """acc-<6 lower-case letters/digits>: a valid baseline_prefix (3-20 chars), unique per run."""
     if token is None:
-        return "acc-" + "".join(secrets.choice(ALPHABET) for _ in range(6))
+        return "acc-" + "".join(secrets.choice(ALPHABET) for _index in range(6))
     return "acc-" + token(6)
 
 
@@ -98,11 +98,11 @@ def caller_principals(caller_arn: str) -> list[str]:
     the caller. An assumed role's aws:PrincipalArn is the role's ARN, which may have a path (SSO
     roles: /aws-reserved/sso.amazonaws.com/...): both the plain ARN and one matching any path.
     """
-    head, _, resource = caller_arn.partition(":sts::")
+    head, _sep, resource = caller_arn.partition(":sts::")
     if not resource:
         return [caller_arn]
-    account, _, name = resource.partition(":")
-    kind, _, rest = name.partition("/")
+    account, _sep, name = resource.partition(":")
+    kind, _sep, rest = name.partition("/")
     if kind == "assumed-role":
         role = rest.split("/", 1)[0]
         return [f"{head}:iam::{account}:role/{role}", f"{head}:iam::{account}:role/*/{role}"]
