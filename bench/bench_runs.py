@@ -1,17 +1,24 @@
-"""Whole-site runs on the emulator: first converge, no-op reruns, check mode; mitogen vs linear.
+"""Whole-site runs on the emulator, 0.1.0 against now, in one run (issue 9, "fast no-op runs").
 
-A measurement, not a test (issue 9, "fast no-op runs"). On a private strict moto server with its
-recorder on, from the repository root:
+A measurement, not a test. From the repository root (`make bench`):
 
-    .venv/bin/python bench/bench_runs.py [--port 4690] [--output bench/RESULTS.md]
+    .venv/bin/python bench/bench_runs.py [--port 4730] [--repeat 3] [--output bench/RESULTS.md]
 
-1. empties the emulator and converges both regions (mitogen's strategy, as ansible.cfg sets);
-2. with each strategy (mitogen_linear, then Ansible's linear): a no-op rerun of one region, of
-   both, and check mode of both; each whole ansible-playbook process is timed (wall, and CPU of
-   the process tree from wait4);
-3. counts the API calls of the runs by kind (recorder), and the 10 slowest tasks of the
-   no-op rerun of both regions (ansible.posix.json durations);
-4. writes a Markdown report with the machine's details.
+1. The baseline: release 0.1.0 (BASELINE_COMMIT) is checked out with `git worktree add` into
+   bench/.baseline-0.1.0 (git-ignored) and run as 0.1.0 ran: its own ansible.cfg (Ansible's
+   linear strategy), inventory and group_vars, against its own emulator (its scripts/emulator.py,
+   moto without strict mode, the way its `make emulator` started it) on port+1.
+2. Now: this checkout's site with its ansible.cfg (the strategy it sets) against a strict
+   emulator (as `make emulator` starts it) on port.
+3. Each side: the first converge of both regions, then --repeat times (interleaved: 0.1.0, now,
+   0.1.0, now, ... so that other load on the machine hits both alike) a no-op rerun of one region
+   (us-east-1), of both, and check mode of both. Each whole ansible-playbook process is timed:
+   wall, and CPU of the process tree (wait4). The report gives medians.
+4. Levers (--levers, one run each, after the rest): the no-op rerun of both regions with other
+   strategies or settings, to show what each one pays.
+5. API calls by kind (moto's recorder) of the no-op rerun of both regions, reads per managed
+   resource (bench/managed.py counts the managed resources from each converged emulator), the
+   10 slowest tasks, the goals (pass/fail) and the machine's details, into bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -21,29 +28,50 @@ import collections
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(REPO), str(REPO / "tests")]
+sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "bench")]
 
+import managed  # noqa: E402
 from support.recorder import Recorder  # noqa: E402
 
 from scripts import emulator  # noqa: E402
 
-PLAYBOOK = str(Path(sys.executable).parent / "ansible-playbook")
-STRATEGIES = ("mitogen_linear", "linear")
+PYTHON = sys.executable
+PLAYBOOK = str(Path(PYTHON).parent / "ansible-playbook")
+# Release 0.1.0: the last commit with galaxy.yml version 0.1.0 before issue 7's work began
+# (changelogs/changelog.yaml, release 0.1.0; `git log -p galaxy.yml`: 86d7fbd set 0.1.0, 58ebbd5
+# set 0.2.0; 9657891 of 2026-11-27 is the last commit before the first issue-7 commit, 35c990d).
+BASELINE_COMMIT = "9657891"
+BASELINE_DIR = REPO / "bench" / ".baseline-0.1.0"
+REGIONS = ["us-east-1", "us-west-1"]
+
+ONE = "no-op rerun, us-east-1"
+BOTH = "no-op rerun, both regions"
+CHECK = "check mode, both regions"
+# name -> extra ansible-playbook arguments
+RUNS = {ONE: ["--limit", "us-east-1"], BOTH: [], CHECK: ["--check"]}
+# Levers measured on the no-op rerun of both regions: name -> environment changes.
+LEVERS: dict[str, dict[str, str]] = {
+    "strategy linear (no mitogen)": {"ANSIBLE_STRATEGY": "linear"},
+    "strategy mitogen_free": {"ANSIBLE_STRATEGY": "mitogen_free"},
+    "mitogen with 2 connection multiplexers (MITOGEN_CPU_COUNT=2)": {"MITOGEN_CPU_COUNT": "2"},
+}
 
 
 @dataclass
 class Run:
     name: str
-    strategy: str
+    side: str
     wall: float
     cpu: float
     rc: int
@@ -54,23 +82,48 @@ class Run:
     output: dict[str, Any] = field(default_factory=dict)
 
 
-def run_site(endpoint: str, name: str, strategy: str, *args: str) -> Run:
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": endpoint,
-        "ANSIBLE_CONFIG": str(REPO / "ansible.cfg"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        "ANSIBLE_STRATEGY": strategy,
-        "ANSIBLE_NOCOLOR": "1",
-    }
-    recorder = Recorder(endpoint)
+@dataclass
+class Side:
+    """One checkout (0.1.0 or now), its emulator and how its site runs."""
+
+    label: str
+    root: Path
+    port: int
+    env: dict[str, str]
+    runs: list[Run] = field(default_factory=list)
+    resources: collections.Counter[str] = field(default_factory=collections.Counter)
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def site(self, name: str, *args: str, env: dict[str, str] | None = None) -> Run:
+        run = run_site(self, name, list(args), env or {})
+        self.runs.append(run)
+        print(
+            f"bench: {self.label:5} {name:40} wall {run.wall:6.1f} s  CPU {run.cpu:6.1f} s"
+            f"  rc {run.rc}  changed {run.changed}  reads {run.reads}  writes {run.writes}",
+            flush=True,
+        )
+        return run
+
+    def named(self, name: str) -> list[Run]:
+        return [r for r in self.runs if r.name == name]
+
+    def median(self, name: str, attr: str) -> float:
+        return statistics.median(getattr(r, attr) for r in self.named(name))
+
+
+def run_site(side: Side, name: str, args: list[str], extra_env: dict[str, str]) -> Run:
+    env = {**side.env, **extra_env, "AWS_ENDPOINT_URL": side.endpoint}
+    recorder = Recorder(side.endpoint)
     recorder.start()
     start = time.monotonic()
     with (
         open(os.devnull, "w") as devnull,
         subprocess.Popen(
             [PLAYBOOK, "site.yml", *args],
-            cwd=REPO,
+            cwd=side.root,
             env=env,
             stdout=subprocess.PIPE,
             stderr=devnull,
@@ -86,7 +139,7 @@ def run_site(endpoint: str, name: str, strategy: str, *args: str) -> Run:
     changed = sum(s.get("changed", 0) for s in output.get("stats", {}).values())
     return Run(
         name=name,
-        strategy=strategy,
+        side=side.label,
         wall=wall,
         cpu=usage.ru_utime + usage.ru_stime,
         rc=proc.returncode,
@@ -96,6 +149,73 @@ def run_site(endpoint: str, name: str, strategy: str, *args: str) -> Run:
         calls=collections.Counter(f"{c.service}:{c.operation}" for c in calls),
         output=output,
     )
+
+
+def _base_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "AWS_"))}
+    return {
+        **env,
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+        "ANSIBLE_NOCOLOR": "1",
+        # Each side's Lambda zips in its own build directory (0.1.0 builds into its checkout).
+        "TMPDIR": env.get("TMPDIR", "/tmp"),
+    }
+
+
+def baseline_checkout() -> Path:
+    """bench/.baseline-0.1.0: a detached git worktree at BASELINE_COMMIT (made once)."""
+    if not (BASELINE_DIR / "site.yml").exists():
+        subprocess.run(
+            ["git", "worktree", "prune"], cwd=REPO, check=True, stdout=subprocess.DEVNULL
+        )
+        subprocess.run(
+            ["git", "worktree", "add", "--detach", str(BASELINE_DIR), BASELINE_COMMIT],
+            cwd=REPO,
+            check=True,
+        )
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],
+        cwd=BASELINE_DIR,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    if not BASELINE_COMMIT.startswith(head[: len(BASELINE_COMMIT)]):
+        raise SystemExit(f"{BASELINE_DIR} is at {head}, not {BASELINE_COMMIT}: remove it")
+    return BASELINE_DIR
+
+
+def baseline_emulator(root: Path, action: str, port: int) -> None:
+    """0.1.0's own emulator control (moto, its extensions, no strict mode)."""
+    subprocess.run(
+        [PYTHON, str(root / "scripts" / "emulator.py"), action, "--port", str(port)]
+        + (["--record"] if action == "start" else []),
+        cwd=root,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+
+
+def converge(side: Side) -> None:
+    run = side.site("first converge, both regions")
+    if run.rc != 0:
+        raise SystemExit(f"bench: the first converge of {side.label} failed (rc {run.rc})")
+    side.resources = managed.count(side.endpoint, REGIONS)
+
+
+def measure(sides: list[Side], repeat: int, levers: list[str]) -> None:
+    for side in sides:
+        converge(side)
+    for _ in range(repeat):
+        for name, args in RUNS.items():
+            for side in sides:
+                side.site(name, *args)
+    now = sides[-1]
+    for lever in levers:
+        now.site(f"{BOTH}; lever: {lever}", env=LEVERS[lever])
+
+
+# --- the report ----------------------------------------------------------------------------
 
 
 def slowest_tasks(output: dict[str, Any], count: int = 10) -> list[tuple[float, str]]:
@@ -109,6 +229,10 @@ def slowest_tasks(output: dict[str, Any], count: int = 10) -> list[tuple[float, 
             name = task["task"]["name"]
             longest[name] = max(longest.get(name, 0.0), seconds)
     return sorted(((s, n) for n, s in longest.items()), reverse=True)[:count]
+
+
+def task_count(output: dict[str, Any]) -> int:
+    return sum(len(play.get("tasks", [])) for play in output.get("plays", []))
 
 
 def _time(text: str) -> datetime:
@@ -126,39 +250,120 @@ def machine() -> list[str]:
     )
     from importlib.metadata import version
 
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
     return [
         f"- date: {datetime.now(UTC):%Y-%m-%d %H:%M} UTC",
-        f"- CPU: {cpu}, {os.cpu_count()} cores;"
-        f" load average (1 min) at the end of the runs {os.getloadavg()[0]:.2f}",
+        f"- CPU: {cpu}, {os.cpu_count()} cores; load average (1, 5, 15 min) at the end: {load}",
         f"- Python {platform.python_version()}, ansible-core {version('ansible-core')}, "
         f"mitogen {version('mitogen')}, moto {version('moto')}",
     ]
 
 
-def report(runs: list[Run], converge: Run) -> str:
-    lines = ["# Whole-site runs on the emulator (bench/bench_runs.py)", "", *machine(), ""]
-    lines += [
-        "| run | strategy | wall s | CPU s | rc | changed | reads | writes |",
-        "|---|---|---|---|---|---|---|---|",
+def _row(cells: list[object]) -> str:
+    return "| " + " | ".join(str(c) for c in cells) + " |"
+
+
+def _goal(name: str, old: float, new: float, value: float, target: str, ok: bool) -> str:
+    return _row([name, f"{old:.2f}", f"{new:.2f}", f"{value:.2f}", target, "pass" if ok else "FAIL"])
+
+
+def goals(base: Side, now: Side) -> list[str]:
+    def wall(side: Side, name: str) -> float:
+        return side.median(name, "wall")
+
+    base_res, now_res = sum(base.resources.values()), sum(now.resources.values())
+    base_reads = base.median(BOTH, "reads") / base_res
+    now_reads = now.median(BOTH, "reads") / now_res
+    speed_both = wall(base, BOTH) / wall(now, BOTH)
+    speed_check = wall(base, CHECK) / wall(now, CHECK)
+    ratio_old = wall(base, BOTH) / wall(base, ONE)
+    ratio_new = wall(now, BOTH) / wall(now, ONE)
+    return [
+        _row(["goal", "0.1.0", "now", "measure", "target", "result"]),
+        "|---|---|---|---|---|---|",
+        _goal(f"{BOTH}, wall s (speed-up 0.1.0 / now)", wall(base, BOTH), wall(now, BOTH),
+              speed_both, ">= 4x", speed_both >= 4),
+        _goal(f"{CHECK}, wall s (speed-up 0.1.0 / now)", wall(base, CHECK), wall(now, CHECK),
+              speed_check, ">= 4x", speed_check >= 4),
+        _goal("both regions / one region (wall)", ratio_old, ratio_new, ratio_new, "<= 1.2x",
+              ratio_new <= 1.2),
+        _goal("reads per managed resource (no-op, both regions)", base_reads, now_reads,
+              now_reads, "<= 2", now_reads <= 2),
     ]
-    for r in [converge, *runs]:
-        lines.append(
-            f"| {r.name} | {r.strategy} | {r.wall:.1f} | {r.cpu:.1f} | {r.rc} | {r.changed}"
-            f" | {r.reads} | {r.writes} |"
-        )
-    by = {(r.name, r.strategy): r for r in runs}
-    lines += ["", "Ratios (linear / mitogen; both regions / one region):", ""]
-    for name in ("no-op rerun, both regions", "check mode, both regions"):
-        fast, slow = by[(name, "mitogen_linear")], by[(name, "linear")]
-        lines.append(f"- {name}: wall {slow.wall / fast.wall:.2f}x, CPU {slow.cpu / fast.cpu:.2f}x")
-    for strategy in STRATEGIES:
-        both, one = by[("no-op rerun, both regions", strategy)], by[("no-op rerun, us-east-1", strategy)]
-        lines.append(f"- {strategy}: both regions take {both.wall / one.wall:.2f}x one region (wall)")
-    rerun = by[("no-op rerun, both regions", "mitogen_linear")]
-    lines += ["", "API calls of the no-op rerun of both regions, by kind (top 15):", ""]
-    lines += [f"- {kind}: {n}" for kind, n in rerun.calls.most_common(15)]
-    lines += ["", "The 10 slowest tasks of that rerun (longest host):", ""]
-    lines += [f"- {seconds:.1f} s {name}" for seconds, name in slowest_tasks(rerun.output)]
+
+
+def _runs_table(sides: list[Side]) -> list[str]:
+    lines = [
+        _row(["run", "checkout", "n", "wall s (median)", "CPU s (median)", "rc", "changed",
+              "reads", "writes", "tasks"]),
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for side in sides:
+        names = list(dict.fromkeys(r.name for r in side.runs))
+        for name in names:
+            runs = side.named(name)
+            last = runs[-1]
+            walls = ", ".join(f"{r.wall:.1f}" for r in runs)
+            lines.append(
+                _row([
+                    name, side.label, len(runs),
+                    f"{side.median(name, 'wall'):.1f}" + (f" ({walls})" if len(runs) > 1 else ""),
+                    f"{side.median(name, 'cpu'):.1f}", max(r.rc for r in runs),
+                    max(r.changed for r in runs), last.reads, last.writes,
+                    task_count(last.output),
+                ])
+            )
+    return lines
+
+
+def _resources(sides: list[Side]) -> list[str]:
+    kinds = sorted(set().union(*(s.resources for s in sides)))
+    lines = [_row(["kind", *(s.label for s in sides)]), "|---" * (len(sides) + 1) + "|"]
+    lines += [_row([k, *(s.resources.get(k, 0) for s in sides)]) for k in kinds]
+    lines.append(_row(["**total**", *(f"**{sum(s.resources.values())}**" for s in sides)]))
+    return lines
+
+
+def report(base: Side, now: Side, levers: list[str]) -> str:
+    sides = [base, now]
+    both_now, both_base = now.named(BOTH)[-1], base.named(BOTH)[-1]
+    lines = ["# Whole-site runs on the emulator: 0.1.0 against now (bench/bench_runs.py)", ""]
+    lines += [*machine(), ""]
+    lines += [
+        f"0.1.0 is commit {BASELINE_COMMIT} run from its own worktree with its own ansible.cfg",
+        "(linear strategy), inventory and emulator (moto, not strict); now is this checkout with",
+        "its ansible.cfg against the strict emulator. Runs interleave (0.1.0, now, ...); medians.",
+        "",
+        "## Goals (issue 9, part 3)",
+        "",
+        *goals(base, now),
+        "",
+        "## Runs",
+        "",
+        *_runs_table(sides),
+        "",
+    ]
+    if levers:
+        lines += ["## Levers (no-op rerun of both regions, one run each, same emulator)", ""]
+        ref = now.median(BOTH, "wall"), now.median(BOTH, "cpu")
+        lines += [_row(["setting", "wall s", "CPU s", "wall vs default", "CPU vs default"]),
+                  "|---|---|---|---|---|",
+                  _row(["default (ansible.cfg)", f"{ref[0]:.1f}", f"{ref[1]:.1f}", "1.00x",
+                        "1.00x"])]
+        for lever in levers:
+            run = now.named(f"{BOTH}; lever: {lever}")[-1]
+            lines.append(_row([lever, f"{run.wall:.1f}", f"{run.cpu:.1f}",
+                               f"{run.wall / ref[0]:.2f}x", f"{run.cpu / ref[1]:.2f}x"]))
+        lines.append("")
+    lines += ["## Managed resources (bench/managed.py, counted after the first converge)", ""]
+    lines += [*_resources(sides), ""]
+    lines += ["## API calls of the no-op rerun of both regions, by kind (top 20)", ""]
+    lines += [_row(["call", "0.1.0", "now"]), "|---|---|---|"]
+    kinds = sorted(set(both_now.calls) | set(both_base.calls),
+                   key=lambda k: -max(both_now.calls[k], both_base.calls[k]))
+    lines += [_row([k, both_base.calls[k], both_now.calls[k]]) for k in kinds[:20]]
+    lines += ["", "## The 10 slowest tasks of that rerun, now (longest host)", ""]
+    lines += [f"- {s:.1f} s {n}" for s, n in slowest_tasks(both_now.output)]
     return "\n".join(lines) + "\n"
 
 
@@ -166,29 +371,36 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--port", type=int, default=4690)
+    parser.add_argument("--port", type=int, default=4730, help="now's emulator; 0.1.0's on +1")
+    parser.add_argument("--repeat", type=int, default=1, help="runs of each no-op/check kind")
+    parser.add_argument(
+        "--levers", default=",".join(LEVERS), help=f"comma-separated, of: {', '.join(LEVERS)}"
+    )
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "RESULTS.md")
     args = parser.parse_args(argv)
-    started = emulator.start(args.port, record=True, strict=True)
-    endpoint = f"http://127.0.0.1:{args.port}"
+    levers = [lever for lever in args.levers.split(",") if lever]
+    unknown = set(levers) - set(LEVERS)
+    if unknown:
+        parser.error(f"unknown levers: {', '.join(sorted(unknown))}")
+    root = baseline_checkout()
+    base = Side("0.1.0", root, args.port + 1, {**_base_env(), "ANSIBLE_CONFIG": str(root / "ansible.cfg")})
+    now = Side("now", REPO, args.port, {**_base_env(), "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")})
+    cleanups: list[Callable[[], None]] = []
     try:
-        emulator.reset(args.port)
-        converge = run_site(endpoint, "first converge, both regions", "mitogen_linear")
-        if converge.rc != 0:
-            raise SystemExit(f"the first converge failed (rc {converge.rc})")
-        runs = []
-        for strategy in STRATEGIES:
-            runs.append(run_site(endpoint, "no-op rerun, us-east-1", strategy, "--limit", "us-east-1"))
-            runs.append(run_site(endpoint, "no-op rerun, both regions", strategy))
-            runs.append(run_site(endpoint, "check mode, both regions", strategy, "--check"))
-            print(f"bench: {strategy} done", flush=True)
+        baseline_emulator(root, "start", base.port)
+        cleanups.append(lambda: baseline_emulator(root, "stop", base.port))
+        baseline_emulator(root, "reset", base.port)
+        if emulator.start(now.port, record=True, strict=True):
+            cleanups.append(lambda: emulator.stop(now.port))
+        emulator.reset(now.port)
+        measure([base, now], args.repeat, levers)
     finally:
-        if started:
-            emulator.stop(args.port)
-    text = report(runs, converge)
+        for cleanup in reversed(cleanups):
+            cleanup()
+    text = report(base, now, levers)
     args.output.write_text(text)
     print(text)
-    return 0 if all(r.rc == 0 for r in runs) else 1
+    return 0 if all(r.rc == 0 for s in (base, now) for r in s.runs) else 1
 
 
 if __name__ == "__main__":

@@ -95,7 +95,8 @@ def cis_alarms(
 ) -> list[dict[str, Any]]:
     """The CIS controls to deploy, with their alarm settings (threshold 1, notBreaching, ...).
 
-    Each control also gets `filter_name` and `alarm` (the alarm in the shape of `expand_alarms`'s items).
+    Each control also gets `filter_name`, `alarm` (the alarm in the shape of `expand_alarms`'s items)
+    and `metric_filter` (the filter in the shape of cloudwatchlogs_metric_filters's `filters` items).
     """
     overrides = overrides or {}
     disabled = set(disabled or [])
@@ -120,7 +121,16 @@ def cis_alarms(
             ],
             **settings,
         }
-        result.append({**control, **settings, "filter_name": alarm["name"], "alarm": alarm})
+        metric_filter = {
+            "name": alarm["name"],
+            "pattern": control["pattern"],
+            "metric_name": control["metric_name"],
+            "metric_namespace": namespace,
+            "metric_value": "1",
+            "default_value": 0,
+        }
+        named = {"filter_name": alarm["name"], "alarm": alarm, "metric_filter": metric_filter}
+        result.append({**control, **settings, **named})
     return result
 
 

@@ -105,3 +105,19 @@ def test_cis_controls_disable_by_id_or_name_and_override():
     )
     with pytest.raises(AnsibleFilterError, match="unknown CIS controls"):
         cis_alarms(controls, ["4.99"], {})
+
+
+def test_cis_controls_carry_their_metric_filter():
+    controls = VARS["monitoring_cis_controls"]
+    deployed = cis_alarms(controls, [], {}, "p-cis-", "Ns")
+    for control in deployed:
+        assert control["metric_filter"] == {
+            "name": control["filter_name"],
+            "pattern": control["pattern"],
+            "metric_name": control["metric_name"],
+            "metric_namespace": "Ns",
+            "metric_value": "1",
+            "default_value": 0,
+        }
+        assert control["alarm"]["metric_name"] == control["metric_name"]
+        assert control["alarm"]["namespace"] == "Ns"
