@@ -69,7 +69,8 @@ _value:
   type: dict
 """
 
-PARALLEL, SEQUENTIAL = "parallel", "sequential"
+PARALLEL = "parallel"
+SEQUENTIAL = "sequential"
 _PERCENT = re.compile(r"^(\d{1,3})%$")
 
 

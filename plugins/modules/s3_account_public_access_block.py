@@ -10,9 +10,9 @@ module: s3_account_public_access_block
 short_description: Manage the account-level S3 Block Public Access settings, idempotently
 version_added: 0.2.0
 description:
-  - Sets, or removes, the S3 Block Public Access configuration of a whole account (S3 Control
-    C(GetPublicAccessBlock) / C(PutPublicAccessBlock) / C(DeletePublicAccessBlock) with C(AccountId)):
-    CIS AWS Foundations 2.1.4, AWS Foundational Security Best Practices S3.1.
+  - Sets, or removes, the S3 Block Public Access configuration of a whole account, with S3 Control
+    C(GetPublicAccessBlock), C(PutPublicAccessBlock) and C(DeletePublicAccessBlock) and its C(AccountId)
+    (CIS AWS Foundations 2.1.4, AWS Foundational Security Best Practices S3.1).
   - The account setting applies to every bucket and access point of the account, in every region,
     on top of each bucket's own settings.
   - An account without a configuration (C(NoSuchPublicAccessBlockConfiguration)) is C(absent); the
