@@ -76,9 +76,8 @@ def break_things(aws: Callable[..., Any]) -> dict[str, str]:
 
     awslambda = aws("lambda")
     awslambda.update_function_configuration(FunctionName=_function("processor"), MemorySize=256)
-    awslambda.update_function_configuration(
-        FunctionName=_function("analytics"), TracingConfig={"Mode": "PassThrough"}
-    )
+    # A runtime AWS deprecated (moto's UpdateFunctionConfiguration ignores TracingConfig).
+    awslambda.update_function_configuration(FunctionName=_function("analytics"), Runtime="python3.9")
 
     iam = aws("iam")
     iam.update_role(RoleName=_function("processor"), MaxSessionDuration=7200)
@@ -143,7 +142,7 @@ def break_things(aws: Callable[..., Any]) -> dict[str, str]:
         "DynamoDB.6": table,
         "BASELINE.Tags.1": f"table {table}",
         "BASELINE.Lambda.1": _function("processor"),
-        "Lambda.7": _function("analytics"),
+        "Lambda.2": _function("analytics"),
         "BASELINE.IAM.2": _function("processor"),
         "BASELINE.IAM.1": _function("analytics"),
         "IAM.7": "account",
