@@ -60,11 +60,29 @@ BOTH = "no-op rerun, both regions"
 CHECK = "check mode, both regions"
 # name -> extra ansible-playbook arguments
 RUNS = {ONE: ["--limit", "us-east-1"], BOTH: [], CHECK: ["--check"]}
-# Levers measured on the no-op rerun of both regions: name -> environment changes.
-LEVERS: dict[str, dict[str, str]] = {
-    "strategy linear (no mitogen)": {"ANSIBLE_STRATEGY": "linear"},
-    "strategy mitogen_free": {"ANSIBLE_STRATEGY": "mitogen_free"},
-    "mitogen with 2 connection multiplexers (MITOGEN_CPU_COUNT=2)": {"MITOGEN_CPU_COUNT": "2"},
+# One mitogen interpreter per host: mitogen keys a local connection by its Python command only, so
+# every host of the play shares one interpreter (one process: the regions' modules take turns on one
+# core). A path that differs per host ("bin/./python", "bin/././python", ...: the same file) gives
+# each host its own interpreter. The value for the preflight role's ansible_python_interpreter
+# default (bench/README.md, "Levers").
+PER_HOST_PYTHON = (
+    "{{ ansible_playbook_python | dirname }}/"
+    "{{ './' * (groups['all'] | sort).index(inventory_hostname) }}"
+    "{{ ansible_playbook_python | basename }}"
+)
+# Levers measured on the no-op rerun of both regions: name -> (environment, ansible-playbook args).
+LEVERS: dict[str, tuple[dict[str, str], list[str]]] = {
+    "strategy linear (no mitogen)": ({"ANSIBLE_STRATEGY": "linear"}, []),
+    "strategy mitogen_free": ({"ANSIBLE_STRATEGY": "mitogen_free"}, []),
+    "mitogen with 2 connection multiplexers (MITOGEN_CPU_COUNT=2)": ({"MITOGEN_CPU_COUNT": "2"}, []),
+    "one mitogen interpreter per host (ansible_python_interpreter per host)": (
+        {},
+        ["--extra-vars", json.dumps({"ansible_python_interpreter": PER_HOST_PYTHON})],
+    ),
+    "botocore models loaded once per interpreter (bench/levers/sitecustomize.py)": (
+        {"PYTHONPATH": str(REPO / "bench" / "levers")},
+        [],
+    ),
 }
 
 
@@ -212,7 +230,8 @@ def measure(sides: list[Side], repeat: int, levers: list[str]) -> None:
                 side.site(name, *args)
     now = sides[-1]
     for lever in levers:
-        now.site(f"{BOTH}; lever: {lever}", env=LEVERS[lever])
+        env, args = LEVERS[lever]
+        now.site(f"{BOTH}; lever: {lever}", *args, env=env)
 
 
 # --- the report ----------------------------------------------------------------------------
