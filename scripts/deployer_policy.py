@@ -67,6 +67,16 @@ SERVICE_PREFIX = {"monitoring": "cloudwatch"}
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html and
 # "Required permissions for Amazon S3 API operations"
 # https://docs.aws.amazon.com/AmazonS3/latest/userguide/using-with-s3-policy-actions.html
+# S3 Control (https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazons3.html):
+# the account-level Block Public Access calls, on paths under /v20180820/ and signed as "s3".
+# The actions have no resource type (resource "*"); DeletePublicAccessBlock needs the Put action.
+S3_CONTROL_PATH = "/v20180820/"
+S3_CONTROL_ACTIONS = {
+    "GetPublicAccessBlock": "GetAccountPublicAccessBlock",
+    "PutPublicAccessBlock": "PutAccountPublicAccessBlock",
+    "DeletePublicAccessBlock": "PutAccountPublicAccessBlock",
+}
+
 S3_ACTIONS = {
     "HeadBucket": "ListBucket",
     "ListObjects": "ListBucket",
@@ -442,6 +452,12 @@ def api_call(entry: dict[str, Any]) -> ApiCall | None:
     if "Action" in form:
         return ApiCall(service, form.pop("Action"), region, form)
     query = parse_qs(url.query, keep_blank_values=True)
+    if signing == "s3" and url.path.startswith(S3_CONTROL_PATH):
+        # S3 Control signs as "s3": route it with its own model, and name the account-level
+        # IAM action (its GetPublicAccessBlock is not the bucket's).
+        operation = match_rest("s3control", entry["method"].upper(), url.path, query)
+        if operation is not None:
+            return ApiCall(service, S3_CONTROL_ACTIONS.get(operation, operation), region, {}, "")
     operation = match_rest(signing, entry["method"].upper(), url.path, query)
     if operation is None:
         return ApiCall(service, f"UNKNOWN {entry['method']} {url.path}?{url.query}", region, {})

@@ -88,6 +88,21 @@ def test_s3_object_and_account_level_calls() -> None:
     assert actions(entry("s3", "GET", "/")) == [("s3:ListAllMyBuckets", None)]
 
 
+@pytest.mark.parametrize(
+    ("method", "action"),
+    [
+        ("GET", "s3:GetAccountPublicAccessBlock"),
+        ("PUT", "s3:PutAccountPublicAccessBlock"),
+        ("DELETE", "s3:PutAccountPublicAccessBlock"),
+    ],
+)
+def test_s3_control_account_public_access_block(method: str, action: str) -> None:
+    # S3 Control signs as "s3"; its GetPublicAccessBlock is the account's, not a bucket's.
+    request = entry("s3", method, "/v20180820/configuration/publicAccessBlock")
+    assert actions(request) == [(action, None)]
+    assert dp.unknown_calls([request]) == []
+
+
 FUNCTION = "secureinfra-us-east-1-processor"
 FUNCTION_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{FUNCTION}"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{FUNCTION}"
