@@ -46,7 +46,7 @@ def task_messages(run: PlaybookRun, name: str) -> list[str]:
         str(result.get("msg", ""))
         for play in run.output.get("plays", [])
         for task in play.get("tasks", [])
-        if task["task"]["name"] == name
+        if task["task"]["name"].split(" : ")[-1] == name  # "<role> : <name>"
         for result in task.get("hosts", {}).values()
     ]
 
