@@ -33,6 +33,9 @@ moto 5.2.5 CloudTrail DeleteTrail looks the trail up by name only, and silently 
 when given the trail's ARN. AWS accepts a name or an ARN (API_DeleteTrail), and
 amazon.aws.cloudtrail state=absent sends the ARN, so the trail would survive a teardown and
 every later run would delete it again. The emulator resolves an ARN to its trail first.
+Its DescribeTrails also ignores trailNameList and answers every trail, so a module that asks
+for one trail in an account with two takes the wrong one. The emulator filters the answer as
+AWS documents (API_DescribeTrails): a name matches a trail of the current region, an ARN any.
 
 Strict mode (strict_aws.py, off unless SECUREINFRA_STRICT=1 or POST /secureinfra/strict) makes
 the emulator refuse, as AWS does, what moto accepts: see that module's table of rules.
@@ -42,6 +45,7 @@ Real AWS and LocalStack implement these natively; nothing here runs against them
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from typing import Any
@@ -49,6 +53,7 @@ from typing import Any
 import xmltodict
 from moto.awslambda.models import LambdaFunction
 from moto.cloudtrail.models import CloudTrailBackend
+from moto.cloudtrail.responses import CloudTrailResponse
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.s3.responses import S3Response
 
@@ -165,6 +170,24 @@ def _delete_trail(original: Any) -> Any:
     return delete_trail
 
 
+def _describe_trails(original: Any) -> Any:
+    def describe_trails(self: CloudTrailResponse) -> str:
+        answer = original(self)
+        wanted = self._get_param("trailNameList") or []
+        if not wanted:
+            return answer
+        trails = json.loads(answer)["trailList"]
+        kept = [
+            trail
+            for trail in trails
+            if trail.get("TrailARN") in wanted
+            or (trail.get("Name") in wanted and trail.get("HomeRegion") == self.region)
+        ]
+        return json.dumps({"trailList": kept})
+
+    return describe_trails
+
+
 def _statement_evaluation(original: Any) -> Any:
     def is_action_permitted(
         self: IAMPolicyStatement,
@@ -188,6 +211,7 @@ _PATCHES: list[tuple[Any, str, Any]] = [
     (LambdaFunction, "update_configuration", _lambda_update),
     (LambdaFunction, "get_configuration", _lambda_configuration),
     (CloudTrailBackend, "delete_trail", _delete_trail),
+    (CloudTrailResponse, "describe_trails", _describe_trails),
     *strict_aws.PATCHES,
 ]
 

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 from moto.cloudtrail.models import CloudTrailBackend
+from moto.cloudtrail.responses import CloudTrailResponse
 
 from scripts import moto_extensions
 
@@ -42,3 +43,17 @@ def test_extension_deletes_a_trail_by_name_or_arn(cloudtrail: object, by: str) -
         trail = cloudtrail.describe_trails()["trailList"][0]  # type: ignore[attr-defined]
         cloudtrail.delete_trail(Name=trail["TrailARN"] if by == "arn" else trail["Name"])  # type: ignore[attr-defined]
     assert trail_names(cloudtrail) == []
+
+
+def test_extension_describes_only_the_trails_asked_for(cloudtrail: object) -> None:
+    cloudtrail.create_trail(Name="other-trail", S3BucketName="trail-bucket")  # type: ignore[attr-defined]
+    west = boto3.client("cloudtrail", region_name="us-west-1")
+    patched = moto_extensions._describe_trails(CloudTrailResponse.describe_trails)
+    with mock.patch.object(CloudTrailResponse, "describe_trails", patched):
+        assert trail_names(cloudtrail) == ["the-trail", "other-trail"]
+        one = cloudtrail.describe_trails(trailNameList=["the-trail"])["trailList"]  # type: ignore[attr-defined]
+        assert [trail["Name"] for trail in one] == ["the-trail"]
+        by_arn = west.describe_trails(trailNameList=[one[0]["TrailARN"]])["trailList"]
+        assert [trail["Name"] for trail in by_arn] == ["the-trail"]
+        # A name names a trail of the current region only (its ARN reaches the others).
+        assert west.describe_trails(trailNameList=["the-trail"])["trailList"] == []
