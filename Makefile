@@ -20,6 +20,7 @@ help:
 	@echo "make emulator-stop  stop the emulator started by make emulator"
 	@echo "make check          dry run (--check --diff) of site.yml against the emulator"
 	@echo "make drift          per-region drift report (dry run; exit 2 when a region drifts)"
+	@echo "make verify         every control in every account x region: reports/verify.json, verify.html (exit 2 on a failure)"
 	@echo "make teardown       remove the baseline: TEARDOWN_CONFIRM=<account id> [DESTROY_DATA=true] [TEARDOWN_AWS=1]"
 	@echo "make aws-acceptance opt-in real-account run (BASELINE_AWS_ACCEPTANCE=1): converge, data path, check, drift, teardown"
 	@echo "make localstack     LocalStack on the host, and the molecule localstack scenario against it"
