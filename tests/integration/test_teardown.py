@@ -104,7 +104,12 @@ def leftovers(server: Emulator, region: str) -> dict[str, list[str]]:
                 Filters=[{"Name": "tag:ManagedBy", "Values": ["ansible"]}]
             )["SecurityGroups"]
         ],
-        "endpoints": [e["VpcEndpointId"] for e in c("ec2").describe_vpc_endpoints()["VpcEndpoints"]],
+        # A deleted endpoint stays listed for a while in state "deleted", as on AWS.
+        "endpoints": [
+            e["VpcEndpointId"]
+            for e in c("ec2").describe_vpc_endpoints()["VpcEndpoints"]
+            if e["State"].lower() != "deleted"
+        ],
     }
     return {kind: names for kind, names in found.items() if names}
 
