@@ -389,16 +389,18 @@ def read_metric_filters(logs: Any, log_group: str) -> list[dict[str, Any]]:
 
 
 def read_snapshot(clients: Clients, spec: dict[str, Any], now: datetime | None = None) -> Snapshot:
-    """Everything the controls evaluate, for one account x region."""
+    """Everything the controls evaluate, for one account x region (one client per service)."""
     now = now or datetime.now(UTC)
     region, account, partition = spec["region"], spec["account_id"], spec["partition"]
     s3, logs, iam = clients("s3"), clients("logs"), clients("iam")
+    dynamodb, awslambda, sqs = clients("dynamodb"), clients("lambda"), clients("sqs")
     home = spec["region"] == spec["home_region"]
+    alarm_names = spec["alarms"] + ([c["alarm_name"] for c in spec["cis_catalog"]] if home else [])
     snapshot: Snapshot = {
         "buckets": {b["name"]: read_bucket(s3, b["name"]) for b in spec["buckets"]},
-        "tables": {name: read_table(clients("dynamodb"), name) for name in spec["tables"]},
-        "functions": {f["name"]: read_function(clients("lambda"), f["name"]) for f in spec["functions"]},
-        "queues": {name: read_queue(clients("sqs"), name) for name in spec["queues"]},
+        "tables": {name: read_table(dynamodb, name) for name in spec["tables"]},
+        "functions": {f["name"]: read_function(awslambda, f["name"]) for f in spec["functions"]},
+        "queues": {name: read_queue(sqs, name) for name in spec["queues"]},
         "log_groups": {
             name: read_log_group(logs, name, account, partition, region) for name in spec["log_groups"]
         },
@@ -406,10 +408,7 @@ def read_snapshot(clients: Clients, spec: dict[str, Any], now: datetime | None =
         "key": read_key(clients("kms"), spec["key_alias"]),
         "network": read_network(clients("ec2"), spec["vpc_name"]),
         "topic": read_topic(clients("sns"), spec["topic_arn"]),
-        "alarms": read_alarms(
-            clients("cloudwatch"),
-            spec["alarms"] + ([c["alarm_name"] for c in spec["cis_catalog"]] if home else []),
-        ),
+        "alarms": read_alarms(clients("cloudwatch"), alarm_names),
     }
     if home:
         snapshot["account_public_access_block"] = read_account_public_access_block(

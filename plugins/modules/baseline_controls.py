@@ -308,9 +308,12 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-with contextlib.suppress(ImportError):  # a missing botocore is reported by AnsibleAWSModule
+with contextlib.suppress(ImportError):  # a missing boto3 or botocore is reported by AnsibleAWSModule
+    import boto3
+    import botocore.config
     from botocore.exceptions import BotoCoreError, ClientError
 
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.secureinfra.baseline.plugins.module_utils.verify_controls import evaluate
 from ansible_collections.secureinfra.baseline.plugins.module_utils.verify_read import read_snapshot
@@ -427,21 +430,45 @@ def counts(records: list[dict[str, Any]]) -> dict[str, int]:
     return result
 
 
-def main() -> None:
-    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
-    spec = build_spec(module.params, module.region)
+def session_clients(module: AnsibleAWSModule, account_id: str) -> Callable[[str], Any]:
+    """One boto3 session for every client (with the module's connection options), one client per service.
+
+    module.client() builds a new session, and loads the service models again, for every client;
+    the reads themselves take a few seconds, so the shared session is most of the saving.
+    """
+    region, endpoint, params = get_aws_connection_info(module)
+    params = dict(params)
+    session = boto3.session.Session(profile_name=params.pop("profile_name", None))
+    # Reads only: botocore's standard retry mode (throttling, 5xx) with more attempts.
+    config = botocore.config.Config(**RETRIES)
+    if params.get("aws_config") is not None:
+        config = config.merge(params.pop("aws_config"))
+    made: dict[str, Any] = {}
 
     def clients(service: str) -> Any:
-        # Reads only: botocore's standard retry mode (throttling, 5xx) with more attempts.
-        client = module.client(service, config=RETRIES)
-        if service == "s3control" and module.params.get("endpoint_url"):
-            # S3 Control's endpoint is <account>.s3-control.<region>.amazonaws.com; an emulator's
-            # endpoint (127.0.0.1:port) has no such host, so the account goes only in the header.
-            client.meta.events.register("before-sign.s3-control.*", strip_account_host(spec["account_id"]))
-        return client
+        if service not in made:
+            client = session.client(
+                service, region_name=region, endpoint_url=endpoint, config=config, **params
+            )
+            if service == "s3control" and endpoint:
+                # S3 Control's endpoint is <account>.s3-control.<region>.amazonaws.com; an emulator's
+                # endpoint (127.0.0.1:port) has no such host, so the account goes only in the header.
+                client.meta.events.register("before-sign.s3-control.*", strip_account_host(account_id))
+            made[service] = client
+        return made[service]
 
+    return clients
+
+
+def main() -> None:
+    module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
+    if not module.region:
+        module.fail_json(
+            msg="baseline_controls needs a region (the region option, AWS_REGION or a profile's)"
+        )
+    spec = build_spec(module.params, module.region)
     try:
-        snapshot = read_snapshot(clients, spec)
+        snapshot = read_snapshot(session_clients(module, spec["account_id"]), spec)
     except (BotoCoreError, ClientError) as e:
         module.fail_json_aws(
             e, msg=f"Failed to read the baseline in {spec['region']} (account {spec['account_id']})"
