@@ -14,7 +14,7 @@ A measurement, not a test. From the repository root (`make bench`):
    0.1.0, now, ... so that other load on the machine hits both alike) a no-op rerun of one region
    (us-east-1), of both, and check mode of both. Each whole ansible-playbook process is timed:
    wall, and CPU of the process tree (wait4). The report gives medians.
-4. Levers (--levers, one run each, after the rest): the no-op rerun of both regions with other
+4. Levers (--levers, one run each, after the first round): the no-op rerun of both regions with other
    strategies or settings, to show what each one pays.
 5. API calls by kind (moto's recorder) of the no-op rerun of both regions, reads per managed
    resource (bench/managed.py counts the managed resources from each converged emulator), the
@@ -72,17 +72,17 @@ PER_HOST_PYTHON = (
 )
 # Levers measured on the no-op rerun of both regions: name -> (environment, ansible-playbook args).
 LEVERS: dict[str, tuple[dict[str, str], list[str]]] = {
-    "strategy linear (no mitogen)": ({"ANSIBLE_STRATEGY": "linear"}, []),
-    "strategy mitogen_free": ({"ANSIBLE_STRATEGY": "mitogen_free"}, []),
-    "mitogen with 2 connection multiplexers (MITOGEN_CPU_COUNT=2)": ({"MITOGEN_CPU_COUNT": "2"}, []),
     "one mitogen interpreter per host (ansible_python_interpreter per host)": (
         {},
         ["--extra-vars", json.dumps({"ansible_python_interpreter": PER_HOST_PYTHON})],
     ),
+    "strategy linear (no mitogen)": ({"ANSIBLE_STRATEGY": "linear"}, []),
     "botocore models loaded once per interpreter (bench/levers/sitecustomize.py)": (
         {"PYTHONPATH": str(REPO / "bench" / "levers")},
         [],
     ),
+    "strategy mitogen_free": ({"ANSIBLE_STRATEGY": "mitogen_free"}, []),
+    "mitogen with 2 connection multiplexers (MITOGEN_CPU_COUNT=2)": ({"MITOGEN_CPU_COUNT": "2"}, []),
 }
 
 
@@ -146,6 +146,10 @@ def run_site(side: Side, name: str, args: list[str], extra_env: dict[str, str]) 
             stdout=subprocess.PIPE,
             stderr=devnull,
             text=True,
+            # Its own session, as from a terminal: with the kernel's autogroup scheduling
+            # (kernel.sched_autogroup_enabled) CPU is shared between sessions first, and a run
+            # inside the bench's session would compete with whatever else runs in it.
+            start_new_session=True,
         ) as proc,
     ):
         stdout = proc.stdout.read() if proc.stdout else ""
@@ -221,17 +225,29 @@ def converge(side: Side) -> None:
     side.resources = managed.count(side.endpoint, REGIONS)
 
 
-def measure(sides: list[Side], repeat: int, levers: list[str]) -> None:
+def measure(sides: list[Side], repeat: int, levers: list[str], checkpoint: Callable[[], None]) -> None:
+    """All runs; `checkpoint` (the report so far) after each round and each lever."""
     for side in sides:
         converge(side)
-    for _ in range(repeat):
-        for name, args in RUNS.items():
-            for side in sides:
-                side.site(name, *args)
+    rounds = iter(range(repeat))
+    for _ in rounds:  # the first round, then the levers, then the other rounds
+        _round(sides)
+        checkpoint()
+        break
     now = sides[-1]
     for lever in levers:
         env, args = LEVERS[lever]
         now.site(f"{BOTH}; lever: {lever}", *args, env=env)
+        checkpoint()
+    for _ in rounds:
+        _round(sides)
+        checkpoint()
+
+
+def _round(sides: list[Side]) -> None:
+    for name, args in RUNS.items():
+        for side in sides:
+            side.site(name, *args)
 
 
 # --- the report ----------------------------------------------------------------------------
@@ -306,6 +322,12 @@ def goals(base: Side, now: Side) -> list[str]:
               speed_check, ">= 4x", speed_check >= 4),
         _goal("both regions / one region (wall)", ratio_old, ratio_new, ratio_new, "<= 1.2x",
               ratio_new <= 1.2),
+        _row([f"(CPU) {BOTH}, CPU s (0.1.0 / now)", f"{base.median(BOTH, 'cpu'):.2f}",
+              f"{now.median(BOTH, 'cpu'):.2f}",
+              f"{base.median(BOTH, 'cpu') / now.median(BOTH, 'cpu'):.2f}", "(information)", "-"]),
+        _row([f"(CPU) {CHECK}, CPU s (0.1.0 / now)", f"{base.median(CHECK, 'cpu'):.2f}",
+              f"{now.median(CHECK, 'cpu'):.2f}",
+              f"{base.median(CHECK, 'cpu') / now.median(CHECK, 'cpu'):.2f}", "(information)", "-"]),
         _goal("reads per managed resource (no-op, both regions)", base_reads, now_reads,
               now_reads, "<= 2", now_reads <= 2),
     ]
@@ -362,6 +384,7 @@ def report(base: Side, now: Side, levers: list[str]) -> str:
         *_runs_table(sides),
         "",
     ]
+    levers = [lever for lever in levers if now.named(f"{BOTH}; lever: {lever}")]
     if levers:
         lines += ["## Levers (no-op rerun of both regions, one run each, same emulator)", ""]
         ref = now.median(BOTH, "wall"), now.median(BOTH, "cpu")
@@ -412,7 +435,7 @@ def main(argv: list[str] | None = None) -> int:
         if emulator.start(now.port, record=True, strict=True):
             cleanups.append(lambda: emulator.stop(now.port))
         emulator.reset(now.port)
-        measure([base, now], args.repeat, levers)
+        measure([base, now], args.repeat, levers, lambda: args.output.write_text(report(base, now, levers)))
     finally:
         for cleanup in reversed(cleanups):
             cleanup()
