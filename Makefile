@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 .PHONY: help venv emulator emulator-stop demo converge check drift teardown aws-acceptance deployer-policy lint sanity changelog-lint ansible-test-units unit integration integration-main integration-slow integration-bad-input molecule localstack bench test test-long clean
 
 help:
-	@echo "make demo           set up, start the emulator, converge both regions, print a summary"
+	@echo "make demo           set up, start the emulator, converge both regions, print a summary, verify every control"
 	@echo "make test           lint + unit + sanity + integration + molecule (starts its own emulators)"
 	@echo "make test-long      the long integration tests: strict real-AWS, deployer policy, bad input"
 	@echo "make emulator       start moto server on 127.0.0.1:$(PORT) (unless something answers there)"
@@ -54,6 +54,7 @@ converge: emulator
 demo: converge
 	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(BIN)/ansible-playbook playbooks/demo.yml
 	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(PY) scripts/demo_data_path.py
+	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(BIN)/ansible-playbook playbooks/verify.yml
 
 check: emulator
 	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(BIN)/ansible-playbook site.yml --check --diff
@@ -178,9 +179,10 @@ localstack: venv
 	LOCALSTACK_ENDPOINT=http://127.0.0.1:$(LOCALSTACK_PORT) $(BIN)/molecule test -s localstack; \
 	  rc=$$?; $(PY) scripts/localstack.py stop --port $(LOCALSTACK_PORT); exit $$rc
 
-# Two cores: lint, the unit tests and ansible-test sanity side by side, then the integration tests
+# Two cores: Debian's headless Chromium for the report's browser test (`make browser`, apt, root),
+# then lint, the unit tests and ansible-test sanity side by side, then the integration tests
 # beside molecule. `make test-long` runs the long integration tests; .ci/run runs both.
-test: venv
+test: venv browser
 	$(MAKE) --no-print-directory -j2 --output-sync=target lint unit sanity
 	$(MAKE) --no-print-directory -j2 --output-sync=target integration-main molecule
 
