@@ -67,7 +67,7 @@ extends_documentation_fragment:
   - amazon.aws.region.modules
   - amazon.aws.boto3
 author:
-  - secureinfra.baseline contributors
+  - Secureinfra Platform Team (@secureinfra)
 """
 
 EXAMPLES = r"""
