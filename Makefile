@@ -189,6 +189,14 @@ test: venv browser
 test-long: venv
 	$(MAKE) --no-print-directory -j2 --output-sync=target integration-slow integration-bad-input
 
+# Fault tolerance (issue 10, 2b-2d; docs in the test files): drift named and repaired, a 20%
+# throttling proxy, the endpoint closing mid-run. Private emulators on FAULT_PORT+3..+7.
+FAULT_PORT ?= 4690
+FAULT_TESTS := tests/integration/test_fault_drift_repair.py tests/integration/test_fault_throttling.py tests/integration/test_fault_emulator_down.py
+.PHONY: fault
+fault: venv
+	TEST_EMULATOR_PORT=$(FAULT_PORT) $(BIN)/pytest -q --durations=10 $(FAULT_TESTS)
+
 clean:
 	-$(PY) scripts/emulator.py stop --port $(PORT)
 	rm -rf .emulator tests/output .pytest_cache
