@@ -81,7 +81,6 @@ LEVERS: dict[str, tuple[dict[str, str], list[str]]] = {
         {"PYTHONPATH": str(REPO / "bench" / "levers")},
         [],
     ),
-    "strategy mitogen_free": ({"ANSIBLE_STRATEGY": "mitogen_free"}, []),
     "mitogen with 2 connection multiplexers (MITOGEN_CPU_COUNT=2)": ({"MITOGEN_CPU_COUNT": "2"}, []),
 }
 
