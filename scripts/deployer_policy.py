@@ -56,6 +56,7 @@ POLICY_PATH = REPO_ROOT / "files" / "iam" / "deployer-policy.json"
 DEFAULT_PREFIX = "secureinfra"
 DEFAULT_PARTITION = "aws"
 ANY_ACCOUNT = "*"
+EMULATOR_ACCOUNT = "123456789012"  # moto's default account, which the recorded runs use
 SAR_URL = "https://docs.aws.amazon.com/service-authorization/latest/reference/reference_policies_actions-resources-contextkeys.html"
 
 # Signing name (credential scope) -> IAM service prefix, where they differ.
@@ -891,7 +892,8 @@ def apply_drift(
 
 def record_runs(port: int) -> list[dict[str, Any]]:
     """Every request of: check on a fresh account, converge, rerun, check, drift report; then,
-    after `apply_drift`, the drift report and the converge that puts the resources right."""
+    after `apply_drift`, the drift report and the converge that puts the resources right; then
+    the teardown: its dry run, the one that keeps the data stores, the one that deletes them."""
     sys.path.insert(0, str(REPO_ROOT))
     from scripts import emulator
 
@@ -899,6 +901,8 @@ def record_runs(port: int) -> list[dict[str, Any]]:
     bindir = Path(sys.executable).parent
     playbook = [str(bindir / "ansible-playbook"), "site.yml"]
     drift = [sys.executable, str(REPO_ROOT / "scripts" / "drift_report.py")]
+    confirm = f"teardown_confirm={EMULATOR_ACCOUNT}"
+    teardown = [str(bindir / "ansible-playbook"), "playbooks/teardown.yml", "-e", confirm]
     runs = [[*playbook, "--check", "--diff"], playbook, playbook, [*playbook, "--check", "--diff"], drift]
     with tempfile.TemporaryDirectory() as tmp:
         # Strict mode (scripts/strict_aws.py): the retries AWS makes necessary are recorded too.
@@ -916,6 +920,10 @@ def record_runs(port: int) -> list[dict[str, Any]]:
                 _recorder(endpoint, "start-recording")
                 _run(drift, endpoint)
                 _run(playbook, endpoint)
+                # The guarded teardown (playbooks/teardown.yml): its dry run, the default that
+                # keeps the data stores, then the one that deletes them too.
+                for extra in (["--check"], [], ["-e", "teardown_destroy_data=true"]):
+                    _run([*teardown, *extra], endpoint)
             finally:
                 # Kept for `generate --recording` (a rerun of the mapping without the runs).
                 _recorder(endpoint, "stop-recording")
