@@ -10,7 +10,7 @@ STRICT ?= 1
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv emulator emulator-stop demo converge check drift teardown aws-acceptance deployer-policy lint sanity changelog-lint ansible-test-units unit integration integration-main integration-slow integration-bad-input molecule localstack bench test test-long clean
+.PHONY: help venv emulator emulator-stop demo converge check drift teardown aws-acceptance deployer-policy lint sanity changelog-lint ansible-test-units unit integration integration-main integration-slow integration-faults molecule localstack bench test test-long clean
 
 help:
 	@echo "make demo           set up, start the emulator, converge both regions, print a summary, verify every control"
@@ -144,14 +144,22 @@ ansible-test-units: venv
 unit: venv
 	$(BIN)/pytest -q tests/unit
 
-# The integration tests: `integration-main` in `make test`; the long ones (the strict real-AWS
-# scenarios, the deployer policy under moto's IAM enforcement, the 135 bad-input cases in one
-# run of as many hosts) in `make test-long`, two processes side by side (own emulator ports).
-SLOW_TESTS := tests/integration/test_real_aws_rules.py tests/integration/test_deployer_policy.py
-BAD_INPUT_TESTS := tests/integration/test_bad_input.py
-LONG_TESTS := $(SLOW_TESTS) $(BAD_INPUT_TESTS)
+# The integration tests: `integration-main` in `make test`; the long ones in `make test-long`, two
+# processes side by side (own emulator ports):
+# - integration-slow: the strict real-AWS scenarios, the deployer policy under moto's IAM
+#   enforcement, two accounts x two regions, the teardown;
+# - integration-faults: the 135 bad-input cases (one run of as many hosts), the verify
+#   breakages, the rollout tolerance, and the fault tests (drift repaired, throttling, endpoint
+#   gone mid-run).
+FAULT_TESTS := tests/integration/test_fault_drift_repair.py tests/integration/test_fault_throttling.py \
+  tests/integration/test_fault_emulator_down.py
+SLOW_TESTS := tests/integration/test_real_aws_rules.py tests/integration/test_deployer_policy.py \
+  tests/integration/test_multi_account.py tests/integration/test_teardown.py
+FAULTS_TESTS := tests/integration/test_bad_input.py tests/integration/test_verify_breakages.py \
+  tests/integration/test_rollout.py $(FAULT_TESTS)
+LONG_TESTS := $(SLOW_TESTS) $(FAULTS_TESTS)
 
-integration: integration-main integration-slow integration-bad-input
+integration: integration-main integration-slow integration-faults
 
 integration-main: venv
 	$(BIN)/pytest -q --durations=10 tests/integration $(addprefix --ignore=,$(LONG_TESTS))
@@ -159,8 +167,8 @@ integration-main: venv
 integration-slow: venv
 	TEST_EMULATOR_PORT=4650 $(BIN)/pytest -q --durations=10 $(SLOW_TESTS)
 
-integration-bad-input: venv
-	TEST_EMULATOR_PORT=4670 $(BIN)/pytest -q --durations=10 $(BAD_INPUT_TESTS)
+integration-faults: venv
+	TEST_EMULATOR_PORT=4670 $(BIN)/pytest -q --durations=10 $(FAULTS_TESTS)
 
 # molecule 26, ansible-native (extensions/molecule/): the default scenario starts and stops its own
 # emulator (port MOLECULE_PORT, strict unless STRICT=0), so plain `molecule test` works too. Then
@@ -187,12 +195,11 @@ test: venv browser
 	$(MAKE) --no-print-directory -j2 --output-sync=target integration-main molecule
 
 test-long: venv
-	$(MAKE) --no-print-directory -j2 --output-sync=target integration-slow integration-bad-input
+	$(MAKE) --no-print-directory -j2 --output-sync=target integration-slow integration-faults
 
-# Fault tolerance (issue 10, 2b-2d; docs in the test files): drift named and repaired, a 20%
+# Fault tolerance alone (issue 10, 2b-2d; docs/fault-tolerance.md): drift named and repaired, a 20%
 # throttling proxy, the endpoint closing mid-run. Private emulators on FAULT_PORT+3..+7.
 FAULT_PORT ?= 4690
-FAULT_TESTS := tests/integration/test_fault_drift_repair.py tests/integration/test_fault_throttling.py tests/integration/test_fault_emulator_down.py
 .PHONY: fault
 fault: venv
 	TEST_EMULATOR_PORT=$(FAULT_PORT) $(BIN)/pytest -q --durations=10 $(FAULT_TESTS)
