@@ -160,7 +160,8 @@ def rollout_plan(
     order = list(dict.fromkeys([*region_order, *(entry["region"] for entry in entries)]))
     ordered = sorted(entries, key=lambda entry: _rank(entry, order, home_region_first))
     spec = _concurrency(max_concurrent)
-    assert spec is not None  # checked by _errors
+    if spec is None:  # checked by _errors
+        raise AssertionError("max_concurrent was validated above")
     if region_concurrency == SEQUENTIAL:
         groups = _runs(ordered, lambda entry: _rank(entry, order, home_region_first))
     elif home_region_first:

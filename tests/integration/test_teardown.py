@@ -69,7 +69,9 @@ def kept_stores(region: str) -> set[str]:
 
 def leftovers(server: Emulator, region: str) -> dict[str, list[str]]:
     """What the site makes, other than the data stores, that still exists in the region."""
-    c = lambda service: client(server, service, region)  # noqa: E731
+    def c(service: str) -> Any:
+        return client(server, service, region)
+
     roles = [
         r["RoleName"]
         for page in c("iam").get_paginator("list_roles").paginate()
