@@ -128,6 +128,9 @@ S3_ACTIONS = {
     "UploadPart": "PutObject",
     "CompleteMultipartUpload": "PutObject",
     "CopyObject": "PutObject",
+    # "To use this operation, you must have s3:DeleteObject permission" (API_DeleteObjects), and
+    # s3:DeleteObjectVersion for a version (EXTRA_ACTIONS). The teardown empties buckets with it.
+    "DeleteObjects": "DeleteObject",
 }
 
 # Lambda API operation -> IAM action, where the names differ (the API version suffixes of
@@ -158,6 +161,7 @@ _EVENTS_TAGS = "https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_
 _DDB_TAGS = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Tagging.Operations.html"
 _LAMBDA_TAGS = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-tags.html"
 _EVENTS_ROLE = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html"
+_S3_DELETE = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html"
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,9 @@ EXTRA_ACTIONS: tuple[Extra, ...] = (
     Extra("logs:CreateLogGroup", ("logs:TagResource",), _LOGS_TAGS, "tags"),
     Extra("events:PutRule", ("events:TagResource",), _EVENTS_TAGS, "Tags"),
     Extra("events:PutTargets", ("iam:PassRole",), _EVENTS_ROLE, "RoleArn"),
+    # Deleting a given version of an object (or a delete marker) needs DeleteObjectVersion.
+    Extra("s3:DeleteObject", ("s3:DeleteObjectVersion",), _S3_DELETE, "VersionId"),
+    Extra("s3:DeleteObject", ("s3:DeleteObjectVersion",), _S3_DELETE, "versionId"),
 )
 
 # iam:PassRole: the services our roles are passed to, per API call that passes one.
@@ -563,6 +570,8 @@ def resource_arn(call: ApiCall, action: str, account: str) -> str | None:
         parts = call.path.lstrip("/").split("/", 1)
         if not parts[0]:
             return None
+        if call.operation == "DeleteObjects":  # POST /bucket?delete: the objects it names
+            return f"arn:{partition}:s3:::{parts[0]}/*"
         return f"arn:{partition}:s3:::{parts[0]}" + (f"/{parts[1]}" if len(parts) > 1 and parts[1] else "")
     if service == "lambda":
         match = re.match(r"^/[^/]+/(?:functions|tags)/([^/]+)", call.path)

@@ -103,6 +103,17 @@ def test_s3_control_account_public_access_block(method: str, action: str) -> Non
     assert dp.unknown_calls([request]) == []
 
 
+def test_delete_objects_needs_delete_object_and_for_versions_delete_object_version() -> None:
+    body = "<Delete><Object><Key>a</Key><VersionId>v1</VersionId></Object></Delete>"
+    assert actions(entry("s3", "POST", f"/{BUCKET}?delete", body)) == [
+        ("s3:DeleteObject", f"{BUCKET_ARN}/*"),
+        ("s3:DeleteObjectVersion", f"{BUCKET_ARN}/*"),
+    ]
+    plain = "<Delete><Object><Key>a</Key></Object></Delete>"
+    expected = [("s3:DeleteObject", f"{BUCKET_ARN}/*")]
+    assert actions(entry("s3", "POST", f"/{BUCKET}?delete", plain)) == expected
+
+
 FUNCTION = "secureinfra-us-east-1-processor"
 FUNCTION_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{FUNCTION}"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{FUNCTION}"
