@@ -599,9 +599,15 @@ def _inventory(path: Path, cases: list[Case], valid_hosts: int = 0) -> Path:
     local_inventory = Path(__file__).resolve().parents[2] / "inventories/local"
     local = yaml.safe_load((local_inventory / "hosts.yml").read_text())
     hosts: dict[str, dict[str, Any]] = {
-        _host(i): {"baseline_region": "us-east-1", **case[1]} for i, case in enumerate(cases)
+        _host(i): {"baseline_region": "us-east-1", "baseline_account_name": _host(i), **case[1]}
+        for i, case in enumerate(cases)
     }
-    hosts.update({f"valid{i}": {"baseline_region": "us-east-1"} for i in range(valid_hosts)})
+    # Each host is an account of its own: one host per account x region (preflight's rule).
+    valid = {
+        f"valid{i}": {"baseline_region": "us-east-1", "baseline_account_name": f"valid{i}"}
+        for i in range(valid_hosts)
+    }
+    hosts.update(valid)
     group_vars = {k: v for k, v in local["regions"]["vars"].items() if k != "baseline_region"}
     # Each case host is in us-east-1 (the "unknown region" case aside, whose region must not leak
     # into the others' defaults: the data-event regions default to every host's region).
