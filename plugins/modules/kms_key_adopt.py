@@ -19,7 +19,7 @@ description:
   - When it does not, C(ListAliases) and C(ListKeys), then C(DescribeKey) of each key without an
     alias and C(ListResourceTags) of those that match. A key is adopted when it is customer
     managed, C(Enabled), has no alias, its description is O(description) and it carries every tag
-    of O(tags) with the same value: C(CreateAlias) points O(alias) at it. When several match, the
+    of O(tags) with the same value; then C(CreateAlias) points O(alias) at it. When several match, the
     oldest is adopted and the others are named in a warning (they are not changed).
   - Keys the caller may not describe or list the tags of are passed over.
   - In check mode only the reads are made.
