@@ -114,6 +114,10 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
+from ansible_collections.secureinfra.baseline.plugins.module_utils.list_input import (
+    duplicate_errors,
+    tag_errors,
+)
 
 NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
 # option -> (SQS attribute, lowest, highest); None bounds: any non-empty string
@@ -122,7 +126,6 @@ ATTRIBUTES: dict[str, tuple[str, int | None, int | None]] = {
     "kms_data_key_reuse_period_seconds": ("KmsDataKeyReusePeriodSeconds", 60, 86400),
     "message_retention_period": ("MessageRetentionPeriod", 60, 1209600),
 }
-MAX_TAGS = 50
 
 ARGUMENT_SPEC: dict[str, Any] = {
     "queues": {
@@ -157,30 +160,14 @@ def queue_errors(queue: dict[str, Any]) -> list[str]:
         errors.append(
             f"queues[{name}].kms_master_key_id must be a key id, ARN or alias without spaces, got '{key}'"
         )
-    tags = queue["tags"] or {}
-    if len(tags) > MAX_TAGS:
-        errors.append(f"queues[{name}].tags: at most {MAX_TAGS} tags per queue, got {len(tags)}")
-    for tag, value in tags.items():
-        if (
-            not 1 <= len(str(tag)) <= 128
-            or str(tag).startswith("aws:")
-            or value is None
-            or len(str(value)) > 256
-        ):
-            errors.append(
-                f"queues[{name}].tags: '{tag}' needs a key of 1-128 characters not starting with 'aws:' "
-                "and a value of at most 256 characters"
-            )
+    errors.extend(tag_errors(f"queues[{name}].tags", queue["tags"]))
     return errors
 
 
 def validation_errors(params: dict[str, Any]) -> list[str]:
     """Problems with the options that can be detected without calling AWS."""
     errors = [error for queue in params["queues"] for error in queue_errors(queue)]
-    names = [queue["name"] for queue in params["queues"]]
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        errors.append(f"queues: each name once, got {', '.join(duplicates)} more than once")
+    errors.extend(duplicate_errors("queues", [queue["name"] for queue in params["queues"]]))
     return errors
 
 
