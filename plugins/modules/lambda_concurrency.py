@@ -29,15 +29,34 @@ description:
   - A reservation that would leave less than that minimum unreserved (counting this function's
     current reservation as returned to the pool) is skipped with a warning naming the quota and
     the numbers, or fails with that message when O(strict=true). Check mode predicts the same.
+  - With O(functions), one module run manages the reservations of several functions. The account's
+    concurrency is then read at most once, and each reservation counts against what the ones before
+    it left, in check mode too.
 options:
   function_name:
-    description: Name, ARN or partial ARN of the function (without a version or alias qualifier).
+    description:
+      - Name, ARN or partial ARN of the function (without a version or alias qualifier).
+      - Exactly one of O(function_name) and O(functions) is required.
     type: str
-    required: true
+  functions:
+    description:
+      - Several functions in one module run, in the order given. O(state) does not apply; a function
+        whose O(functions[].reserved_concurrent_executions) is V(null) gets no reservation.
+    type: list
+    elements: dict
+    version_added: 0.2.0
+    suboptions:
+      function_name:
+        description: Name, ARN or partial ARN of the function.
+        type: str
+        required: true
+      reserved_concurrent_executions:
+        description: Reserved concurrent executions (at least C(0)), or V(null) for none.
+        type: int
   reserved_concurrent_executions:
     description:
       - Number of concurrent executions reserved for the function, at least C(0).
-      - Required with O(state=present); must be omitted with O(state=absent).
+      - Required with O(state=present) and O(function_name); must be omitted with O(state=absent).
     type: int
   state:
     description:
@@ -76,24 +95,50 @@ EXAMPLES = r"""
   secureinfra.baseline.lambda_concurrency:
     function_name: rotate-keys
     state: absent
+
+- name: Several functions in one run
+  secureinfra.baseline.lambda_concurrency:
+    functions:
+      - function_name: processor
+        reserved_concurrent_executions: 5
+      - function_name: analytics
+        reserved_concurrent_executions: null
 """
 
 RETURN = r"""
 function_name:
   description: The function name as given.
-  returned: always
+  returned: with O(function_name)
   type: str
   sample: rotate-keys
 reserved_concurrent_executions:
   description: The reservation after the call; C(null) when there is none.
-  returned: always
+  returned: with O(function_name)
   type: int
   sample: 10
 reservation_skipped:
   description: Whether the wanted reservation was skipped because the account's quota cannot hold it.
-  returned: always
+  returned: with O(function_name)
   type: bool
   sample: false
+functions:
+  description: With O(functions), one entry per function, in the order given.
+  returned: with O(functions)
+  type: list
+  elements: dict
+  contains:
+    function_name:
+      description: The function name as given.
+      type: str
+    reserved_concurrent_executions:
+      description: The reservation after the call; C(null) when there is none.
+      type: int
+    reservation_skipped:
+      description: Whether the wanted reservation was skipped because the account's quota cannot hold it.
+      type: bool
+    changed:
+      description: Whether the reservation changed (or would, in check mode).
+      type: bool
 account_concurrency:
   description:
     - The account's concurrency as C(GetAccountSettings) reported it, and AWS's minimum unreserved.
@@ -112,10 +157,13 @@ with contextlib.suppress(ImportError):  # a missing botocore is reported by Ansi
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.secureinfra.baseline.plugins.module_utils.list_input import duplicate_errors
 
 
 def validation_errors(params: dict[str, Any]) -> list[str]:
     """Problems with the options that can be detected without calling AWS."""
+    if params["functions"] is not None:
+        return list_errors(params)
     value = params["reserved_concurrent_executions"]
     if params["state"] == "absent" and value is not None:
         return ["reserved_concurrent_executions must be omitted with state: absent"]
@@ -124,6 +172,21 @@ def validation_errors(params: dict[str, Any]) -> list[str]:
     if value is not None and value < 0:
         return [f"reserved_concurrent_executions must be at least 0, got {value}"]
     return []
+
+
+def list_errors(params: dict[str, Any]) -> list[str]:
+    errors = []
+    if params["reserved_concurrent_executions"] is not None or params["state"] != "present":
+        errors.append(
+            "reserved_concurrent_executions and state apply to function_name only, not to functions"
+        )
+    for entry in params["functions"]:
+        value = entry["reserved_concurrent_executions"]
+        if value is not None and value < 0:
+            name = entry["function_name"]
+            errors.append(f"functions[{name}].reserved_concurrent_executions must be at least 0, got {value}")
+    errors.extend(duplicate_errors("functions", [entry["function_name"] for entry in params["functions"]]))
+    return errors
 
 
 def current_reservation(module: AnsibleAWSModule, client: Any, name: str) -> int | None:
@@ -189,44 +252,119 @@ def apply(module: AnsibleAWSModule, client: Any, name: str, wanted: int | None) 
         module.fail_json_aws(e, msg=f"Failed to set the reserved concurrency of Lambda function '{name}'")
 
 
+class Account:
+    """The account's concurrency, read at most once per run, kept up to date with the reservations the
+    run makes (or, in check mode, would make)."""
+
+    def __init__(self, module: AnsibleAWSModule, client: Any) -> None:
+        self.module = module
+        self.client = client
+        self.state: dict[str, int] | None = None
+        self.pending = 0  # check mode: unreserved concurrency returned (+) or taken (-) before the read
+
+    def read(self) -> dict[str, int]:
+        if self.state is None:
+            self.state = account_concurrency(self.module, self.client)
+            self.state["unreserved_concurrent_executions"] += self.pending
+        return self.state
+
+    def reserve(self, before: int | None, wanted: int | None) -> None:
+        delta = (before or 0) - (wanted or 0)
+        if self.state is not None:
+            self.state["unreserved_concurrent_executions"] += delta
+        elif self.module.check_mode:
+            self.pending += delta  # a real change shows in the account's settings when they are read
+
+
+def converge(
+    module: AnsibleAWSModule, client: Any, name: str, wanted: int | None, account: Account
+) -> dict[str, Any]:
+    """One function's reservation; its result entry, with its (before, after) as 'diff'."""
+    before = current_reservation(module, client, name)
+    entry: dict[str, Any] = {"function_name": name, "reservation_skipped": False}
+    if before != wanted and grows(before, wanted):
+        entry["account_concurrency"] = dict(account.read())
+        problem = quota_problem(name, before, wanted, account.read())
+        if problem and module.params["strict"]:
+            module.fail_json(msg=problem, **entry)
+        if problem:
+            module.warn(f"{problem} Skipped (strict reservations are off); the function keeps {before}.")
+            entry["reservation_skipped"] = True
+            wanted = before
+    changed = before != wanted
+    if changed and not module.check_mode:
+        apply(module, client, name, wanted)
+    if changed:
+        account.reserve(before, wanted)
+    entry.update(changed=changed, reserved_concurrent_executions=wanted, diff=(before, wanted))
+    return entry
+
+
+def run_list(module: AnsibleAWSModule, client: Any) -> dict[str, Any]:
+    account = Account(module, client)
+    entries = [
+        converge(module, client, f["function_name"], f["reserved_concurrent_executions"], account)
+        for f in module.params["functions"]
+    ]
+    diffs = {e["function_name"]: e.pop("diff") for e in entries}
+    for entry in entries:
+        entry.pop("account_concurrency", None)
+    result: dict[str, Any] = {"changed": any(e["changed"] for e in entries), "functions": entries}
+    if account.state is not None:
+        result["account_concurrency"] = account.state
+    if module._diff:
+        result["diff"] = {
+            "before": {
+                name: {"reserved_concurrent_executions": d[0]} for name, d in diffs.items() if d[0] != d[1]
+            },
+            "after": {
+                name: {"reserved_concurrent_executions": d[1]} for name, d in diffs.items() if d[0] != d[1]
+            },
+        }
+    return result
+
+
+def run_one(module: AnsibleAWSModule, client: Any) -> dict[str, Any]:
+    name = module.params["function_name"]
+    wanted = module.params["reserved_concurrent_executions"] if module.params["state"] == "present" else None
+    result = converge(module, client, name, wanted, Account(module, client))
+    before, after = result.pop("diff")
+    if module._diff:
+        result["diff"] = {
+            "before": {"reserved_concurrent_executions": before},
+            "after": {"reserved_concurrent_executions": after},
+        }
+    return result
+
+
 def main() -> None:
     module = AnsibleAWSModule(
         argument_spec={
-            "function_name": {"type": "str", "required": True},
+            "function_name": {"type": "str"},
+            "functions": {
+                "type": "list",
+                "elements": "dict",
+                "options": {
+                    "function_name": {"type": "str", "required": True},
+                    "reserved_concurrent_executions": {"type": "int"},
+                },
+            },
             "reserved_concurrent_executions": {"type": "int"},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
             "strict": {"type": "bool", "default": False},
         },
-        required_if=[("state", "present", ["reserved_concurrent_executions"])],
+        mutually_exclusive=[("function_name", "functions")],
+        required_one_of=[("function_name", "functions")],
+        required_if=[("state", "present", ["reserved_concurrent_executions", "functions"], True)],
         supports_check_mode=True,
     )
     errors = validation_errors(module.params)
     if errors:
         module.fail_json(msg="; ".join(errors))
-    name = module.params["function_name"]
-    wanted = module.params["reserved_concurrent_executions"] if module.params["state"] == "present" else None
     client = module.client("lambda", retry_decorator=AWSRetry.jittered_backoff())
-    before = current_reservation(module, client, name)
-    result: dict[str, Any] = {"function_name": name, "reservation_skipped": False}
-    if before != wanted and grows(before, wanted):
-        result["account_concurrency"] = account_concurrency(module, client)
-        problem = quota_problem(name, before, wanted, result["account_concurrency"])
-        if problem and module.params["strict"]:
-            module.fail_json(msg=problem, **result)
-        if problem:
-            module.warn(f"{problem} Skipped (strict reservations are off); the function keeps {before}.")
-            result["reservation_skipped"] = True
-            wanted = before
-    changed = before != wanted
-    if changed and not module.check_mode:
-        apply(module, client, name, wanted)
-    result.update(changed=changed, reserved_concurrent_executions=wanted)
-    if module._diff:
-        result["diff"] = {
-            "before": {"reserved_concurrent_executions": before},
-            "after": {"reserved_concurrent_executions": wanted},
-        }
-    module.exit_json(**result)
+    module.exit_json(
+        **(run_list(module, client) if module.params["functions"] is not None else run_one(module, client))
+    )
 
 
 if __name__ == "__main__":

@@ -266,3 +266,83 @@ def test_lowering_or_removing_never_reads_the_account(lam, run_module, account):
     )
     assert run_module(mod, {"function_name": FUNCTION, "state": "absent"})["changed"] is True
     assert account["reads"] == reads
+
+
+# --- several functions in one run (functions) ------------------------------------------------
+
+
+def test_list_counts_each_reservation_against_the_ones_before_it(lam, run_module, account):
+    account["limit"] = 150
+    other = _other_function(lam)
+    args = {
+        "functions": [
+            {"function_name": FUNCTION, "reserved_concurrent_executions": 30},
+            {"function_name": other, "reserved_concurrent_executions": 30},
+        ]
+    }
+    # 150 - 30 = 120 left after the first; the second would leave 90, below 100: skipped. Check mode
+    # predicts the same, although nothing is reserved yet when it reads the account.
+    predicted = run_module(mod, args, check_mode=True, diff=True)
+    assert _reserved(lam) is None
+    result = run_module(mod, args, diff=True)
+    for outcome in (predicted, result):
+        assert outcome["changed"] is True
+        assert [
+            (f["function_name"], f["reserved_concurrent_executions"], f["reservation_skipped"])
+            for f in outcome["functions"]
+        ] == [
+            (FUNCTION, 30, False),
+            (other, None, True),
+        ]
+        assert "would leave 90 unreserved, below AWS's minimum of 100" in outcome["warnings"][0]
+        assert outcome["diff"] == {
+            "before": {FUNCTION: {"reserved_concurrent_executions": None}},
+            "after": {FUNCTION: {"reserved_concurrent_executions": 30}},
+        }
+    assert account["reads"] == 2  # once per run
+    assert (_reserved(lam), _reserved(lam, other)) == (30, None)
+
+
+def test_list_removes_and_is_idempotent_without_reading_the_account(lam, run_module, account):
+    other = _other_function(lam)
+    run_module(mod, {"function_name": other, "reserved_concurrent_executions": 5})
+    reads = account["reads"]
+    args = {
+        "functions": [
+            {"function_name": FUNCTION, "reserved_concurrent_executions": None},
+            {"function_name": other, "reserved_concurrent_executions": None},
+        ]
+    }
+    result = run_module(mod, args)
+    assert result["changed"] is True
+    assert [f["changed"] for f in result["functions"]] == [False, True]
+    assert _reserved(lam, other) is None
+    assert run_module(mod, args)["changed"] is False
+    assert account["reads"] == reads
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"state": "absent"}, "apply to function_name only"),
+        ({"reserved_concurrent_executions": 1}, "apply to function_name only"),
+        ({"function_name": FUNCTION}, "mutually exclusive"),
+    ],
+)
+def test_list_bad_input(lam, run_module, extra, message):
+    args = {"functions": [{"function_name": FUNCTION, "reserved_concurrent_executions": 1}], **extra}
+    assert message in run_module(mod, args, expect_failure=True)["msg"]
+    assert _reserved(lam) is None
+
+
+def test_list_rejects_negative_and_duplicates(lam, run_module):
+    args = {
+        "functions": [
+            {"function_name": FUNCTION, "reserved_concurrent_executions": -1},
+            {"function_name": FUNCTION, "reserved_concurrent_executions": 2},
+        ]
+    }
+    message = run_module(mod, args, expect_failure=True)["msg"]
+    assert f"functions[{FUNCTION}].reserved_concurrent_executions must be at least 0, got -1" in message
+    assert f"each name once, got {FUNCTION} more than once" in message
+    assert _reserved(lam) is None
