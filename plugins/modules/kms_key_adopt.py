@@ -21,7 +21,9 @@ description:
     managed, C(Enabled), has no alias, its description is O(description) and it carries every tag
     of O(tags) with the same value; then C(CreateAlias) points O(alias) at it. When several match, the
     oldest is adopted and the others are named in a warning (they are not changed).
-  - Keys the caller may not describe or list the tags of are passed over.
+  - Keys the caller may not describe or list the tags of are passed over. When the caller may not
+    list the keys or the aliases (C(kms:ListKeys), C(kms:ListAliases)), the module warns and
+    changes nothing.
   - In check mode only the reads are made.
 options:
   alias:
@@ -135,19 +137,34 @@ def key_of_alias(module: AnsibleAWSModule, client: Any, name: str) -> str | None
         module.fail_json_aws(e, msg=f"Failed to describe KMS alias {name}")
 
 
-def aliased_key_ids(module: AnsibleAWSModule, client: Any) -> set[str]:
+def denied(module: AnsibleAWSModule, action: str) -> None:
+    module.warn(
+        f"{action} is denied to the caller: no key left without its alias can be found, and a new key is "
+        "made if one was (the deployer policy, files/iam/deployer-policy.json, allows it)"
+    )
+
+
+def aliased_key_ids(module: AnsibleAWSModule, client: Any) -> set[str] | None:
+    """Ids of the keys an alias names, or None when the caller may not list the aliases."""
     try:
         pages = client.get_paginator("list_aliases").paginate()
         return {a["TargetKeyId"] for page in pages for a in page.get("Aliases") or [] if a.get("TargetKeyId")}
-    except (BotoCoreError, ClientError) as e:
+    except is_boto3_error_code("AccessDeniedException"):
+        denied(module, "kms:ListAliases")
+        return None
+    except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
         module.fail_json_aws(e, msg="Failed to list the KMS aliases")
 
 
 def key_ids(module: AnsibleAWSModule, client: Any) -> list[str]:
+    """Ids of the region's keys, or none when the caller may not list them."""
     try:
         pages = client.get_paginator("list_keys").paginate()
         return [k["KeyId"] for page in pages for k in page.get("Keys") or []]
-    except (BotoCoreError, ClientError) as e:
+    except is_boto3_error_code("AccessDeniedException"):
+        denied(module, "kms:ListKeys")
+        return []
+    except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
         module.fail_json_aws(e, msg="Failed to list the KMS keys")
 
 
@@ -187,6 +204,8 @@ def has_tags(tags: dict[str, str] | None, wanted: dict[str, Any]) -> bool:
 def orphans(module: AnsibleAWSModule, client: Any) -> list[dict[str, Any]]:
     """Keys without alias that match description and tags, oldest first."""
     aliased = aliased_key_ids(module, client)
+    if aliased is None:
+        return []
     found = []
     for key_id in key_ids(module, client):
         if key_id in aliased:

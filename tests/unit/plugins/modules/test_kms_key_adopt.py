@@ -6,6 +6,7 @@ import boto3
 import botocore.client
 import pytest
 from ansible_collections.secureinfra.baseline.plugins.modules import kms_key_adopt as mod
+from botocore.exceptions import ClientError
 
 ALIAS = "alias/secureinfra-baseline"
 DESCRIPTION = "secureinfra baseline key (us-east-1)"
@@ -136,6 +137,25 @@ def test_tags_are_compared_as_strings(kms, run_module):
     key = make_key(kms, tags={"CostCenter": "42"})
     result = run_module(mod, {**ARGS, "tags": {"CostCenter": 42}})
     assert result["key_id"] == key and result["adopted"] is True
+
+
+@pytest.mark.parametrize("operation", ["ListKeys", "ListAliases"])
+def test_listing_denied_warns_and_changes_nothing(kms, run_module, monkeypatch, operation):
+    make_key(kms)
+    original = botocore.client.BaseClient._make_api_call
+
+    def deny(self, operation_name, api_params):
+        if operation_name == operation:
+            error = {"Error": {"Code": "AccessDeniedException", "Message": "not authorized"}}
+            raise ClientError(error, operation_name)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", deny)
+    result = run_module(mod, ARGS)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", original)
+    assert result["changed"] is False and result["key_id"] is None
+    assert any(f"kms:{operation} is denied" in warning for warning in result.get("warnings", [])), result
+    assert _target(kms) is None
 
 
 @pytest.mark.parametrize(
