@@ -46,6 +46,30 @@ def run_check(args: list[str]) -> dict[str, Any]:
         raise SystemExit(1) from None
 
 
+# The keys that name a resource in the per-resource lists the list-taking modules return
+# (sqs_queues' queues, cloudwatchlogs_log_groups' log_groups, lambda_concurrency's functions, ...).
+NAME_KEYS = ("name", "function_name", "role_name", "bucket", "queue_name", "log_group_name", "id")
+# cloudwatch_metric_alarms returns the names of the alarms it changes in these lists.
+ALARM_KEYS = ("created", "updated", "tagged", "deleted")
+
+
+def changed_resources(result: dict[str, Any]) -> list[str]:
+    """The resources a task result says would change, when its module names them."""
+    names: list[str] = []
+    for key, value in result.items():
+        if not isinstance(value, list):
+            continue
+        if key in ALARM_KEYS:
+            names.extend(v for v in value if isinstance(v, str) and v not in names)
+            continue
+        for entry in value:
+            if isinstance(entry, dict) and entry.get("changed") is True:
+                label = next((entry[k] for k in NAME_KEYS if isinstance(entry.get(k), str)), None)
+                if label and label not in names:
+                    names.append(label)
+    return names
+
+
 def drift(output: dict[str, Any]) -> dict[str, list[str]]:
     """Per host, the names (and items) of the tasks that would change."""
     found: dict[str, list[str]] = {host: [] for host in output.get("stats", {})}
@@ -58,6 +82,9 @@ def drift(output: dict[str, Any]) -> dict[str, list[str]]:
                         label = item.get("item")
                         label = label.get("name", label) if isinstance(label, dict) else label
                         line = task["task"]["name"] + (f" [{label}]" if label else "")
+                        resources = changed_resources(item)
+                        if resources:
+                            line += f" ({', '.join(resources)})"
                         message = item.get("msg")
                         if isinstance(message, str) and message and len(message) < 300:
                             line += f": {message}"

@@ -78,3 +78,34 @@ def test_exit_status_two_on_drift_one_on_failure_zero_when_in_line(
     failed = {**in_line, "stats": {"us-east-1": {"ok": 1, "failures": 1}}}
     monkeypatch.setattr(drift_report, "run_check", lambda args: failed)
     assert drift_report.main([]) == 1
+
+
+def test_list_modules_name_the_resources_that_drift() -> None:
+    queues = _result(
+        changed=True,
+        queues=[
+            {"name": "p-dlq", "changed": False},
+            {"name": "a-dlq", "changed": True, "queue_url": "https://sqs/a-dlq"},
+        ],
+    )
+    alarms = _result(changed=True, created=["cis-4.1"], updated=["s3-4xx"], tagged=["s3-4xx"], deleted=[])
+    concurrency = _result(changed=True, functions=[{"function_name": "fn-processor", "changed": True}])
+    output = {
+        "stats": {"h": {"ok": 3}},
+        "plays": [
+            {
+                "tasks": [
+                    {"task": {"name": "Queues"}, "hosts": {"h": queues}},
+                    {"task": {"name": "Alarms"}, "hosts": {"h": alarms}},
+                    {"task": {"name": "Concurrency"}, "hosts": {"h": concurrency}},
+                    {
+                        "task": {"name": "Warnings only"},
+                        "hosts": {"h": _result(changed=True, warnings=["x"])},
+                    },
+                ]
+            }
+        ],
+    }
+    assert drift_report.drift(output) == {
+        "h": ["Queues (a-dlq)", "Alarms (cis-4.1, s3-4xx)", "Concurrency (fn-processor)", "Warnings only"]
+    }
