@@ -204,6 +204,14 @@ FAULT_PORT ?= 4690
 fault: venv
 	TEST_EMULATOR_PORT=$(FAULT_PORT) $(BIN)/pytest -q --durations=10 $(FAULT_TESTS)
 
+# Ten first converges killed with SIGKILL at seeded points, each rerun (issue 10, 2a;
+# docs/fault-tolerance.md): one private emulator on FAULT_KILLED_PORT+8, forwarders on +9..+19.
+# Prints and writes tests/output/fault-killed.txt (kills, kill points, reruns, duplicates).
+FAULT_KILLED_PORT ?= 4700
+.PHONY: fault-killed
+fault-killed: venv
+	TEST_EMULATOR_PORT=$(FAULT_KILLED_PORT) $(BIN)/pytest -q -s --durations=10 tests/integration/test_fault_killed.py
+
 clean:
 	-$(PY) scripts/emulator.py stop --port $(PORT)
 	rm -rf .emulator tests/output .pytest_cache
