@@ -182,7 +182,8 @@ def wanted_attributes(queue: dict[str, Any]) -> dict[str, str]:
 def queue_url(module: AnsibleAWSModule, client: Any, name: str) -> str | None:
     try:
         return client.get_queue_url(aws_retry=True, QueueName=name)["QueueUrl"]
-    except is_boto3_error_code("AWS.SimpleQueueService.NonExistentQueue"):
+    # The query-compatible code botocore reports, and the JSON protocol's own name for it.
+    except is_boto3_error_code(["AWS.SimpleQueueService.NonExistentQueue", "QueueDoesNotExist"]):
         return None
     except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
         module.fail_json_aws(e, msg=f"Failed to look up SQS queue '{name}'")
@@ -203,6 +204,13 @@ def read_queue(
     return attributes, current_tags
 
 
+def queue_arn(client: Any, url: str) -> str:
+    """The ARN of a queue from its URL (https://sqs.<region>.amazonaws.com/<account>/<name>), without a call:
+    SQS asks to wait a second after CreateQueue before using the queue."""
+    account, name = url.rstrip("/").split("/")[-2:]
+    return f"arn:{client.meta.partition}:sqs:{client.meta.region_name}:{account}:{name}"
+
+
 def create(module: AnsibleAWSModule, client: Any, queue: dict[str, Any]) -> tuple[str, str]:
     """CreateQueue with the attributes and tags in the one call; (url, arn)."""
     request: dict[str, Any] = {"QueueName": queue["name"], "Attributes": wanted_attributes(queue)}
@@ -210,12 +218,9 @@ def create(module: AnsibleAWSModule, client: Any, queue: dict[str, Any]) -> tupl
         request["tags"] = {str(k): str(v) for k, v in queue["tags"].items()}
     try:
         url = client.create_queue(aws_retry=True, **request)["QueueUrl"]
-        arn = client.get_queue_attributes(aws_retry=True, QueueUrl=url, AttributeNames=["QueueArn"])[
-            "Attributes"
-        ]
     except (BotoCoreError, ClientError) as e:
         module.fail_json_aws(e, msg=f"Failed to create SQS queue '{queue['name']}'")
-    return url, arn["QueueArn"]
+    return url, queue_arn(client, url)
 
 
 def update(

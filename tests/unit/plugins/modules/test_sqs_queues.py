@@ -60,7 +60,8 @@ def test_create_with_attributes_and_tags_then_rerun_reads_only(sqs, run_module, 
         ("baseline-processor-dlq", True, True),
         ("baseline-analytics-dlq", True, True),
     ]
-    assert "SetQueueAttributes" not in calls and "TagQueue" not in calls  # all in CreateQueue
+    # attributes and tags in CreateQueue; no call on a queue just created (SQS asks for a second)
+    assert calls == ["GetQueueUrl", "CreateQueue"] * 2
     attributes, tags = state(sqs, "baseline-processor-dlq")
     assert attributes["KmsMasterKeyId"] == KEY
     assert attributes["KmsDataKeyReusePeriodSeconds"] == "300"
