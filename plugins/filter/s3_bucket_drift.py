@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
+from ansible_collections.secureinfra.baseline.plugins.module_utils import s3_settings as s3s
 
 DOCUMENTATION = r"""
 name: s3_bucket_drift
@@ -47,23 +47,17 @@ _value:
   elements: str
 """
 
-PAB_KEYS = ("BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets")
-
-
 def _versioning(bucket: dict[str, Any]) -> str:
-    return (bucket.get("bucket_versioning") or {}).get("Status") or "Disabled"
+    return s3s.versioning_view(bucket.get("bucket_versioning"))
 
 
 def _public_access_block(bucket: dict[str, Any]) -> bool:
-    config = (bucket.get("public_access_block") or {}).get("PublicAccessBlockConfiguration") or {}
-    return all(config.get(key) is True for key in PAB_KEYS)
+    config = (bucket.get("public_access_block") or {}).get("PublicAccessBlockConfiguration")
+    return all(s3s.public_access_block_view(config).values())
 
 
 def _policy(bucket: dict[str, Any]) -> Any:
-    raw = (bucket.get("bucket_policy") or {}).get("Policy")
-    if not raw:
-        return None
-    return json.loads(raw) if isinstance(raw, str) else raw
+    return s3s.parse_policy((bucket.get("bucket_policy") or {}).get("Policy"))
 
 
 def _tags(bucket: dict[str, Any]) -> dict[str, str]:
@@ -71,10 +65,7 @@ def _tags(bucket: dict[str, Any]) -> dict[str, str]:
 
 
 def _object_ownership(bucket: dict[str, Any]) -> str | None:
-    rules = ((bucket.get("bucket_ownership_controls") or {}).get("OwnershipControls") or {}).get(
-        "Rules"
-    ) or []
-    return rules[0].get("ObjectOwnership") if rules else None
+    return s3s.ownership_view(bucket.get("bucket_ownership_controls"))
 
 
 def s3_bucket_drift(bucket: dict[str, Any] | None, desired: dict[str, Any]) -> list[str]:
@@ -94,11 +85,7 @@ def s3_bucket_drift(bucket: dict[str, Any] | None, desired: dict[str, Any]) -> l
 def _differs(key: str, wanted: Any, have: Any) -> bool:
     if key == "policy":
         # The same comparison amazon.aws.s3_bucket makes ("*" == {"AWS": "*"}, order-insensitive).
-        if wanted is None:
-            return have is not None
-        if have is None:
-            return True
-        return compare_policies(have, _normal(wanted))
+        return s3s.policy_differs(have, wanted)
     return _normal(wanted) != _normal(have)
 
 

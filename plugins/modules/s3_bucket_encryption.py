@@ -61,33 +61,21 @@ with contextlib.suppress(ImportError):  # reported by AnsibleAWSModule
     import botocore
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.secureinfra.baseline.plugins.module_utils import s3_settings as s3s
 
-NOT_FOUND = "ServerSideEncryptionConfigurationNotFoundError"
+NOT_FOUND = s3s.ENCRYPTION_NOT_FOUND
 
 
 def current_rule(module: AnsibleAWSModule, client: Any, bucket: str) -> dict[str, Any]:
     try:
-        response = client.get_bucket_encryption(Bucket=bucket)
+        return s3s.encryption_view(client.get_bucket_encryption(Bucket=bucket))
     except botocore.exceptions.ClientError as e:
-        if e.response.get("Error", {}).get("Code") == NOT_FOUND:
-            return {"algorithm": None, "kms_key_id": None, "bucket_key_enabled": False}
+        if e.response.get("Error", {}).get("Code") in NOT_FOUND:
+            return s3s.encryption_view(None)
         module.fail_json_aws(e, msg=f"Failed to read the encryption of {bucket}")
     except botocore.exceptions.BotoCoreError as e:
         module.fail_json_aws(e, msg=f"Failed to read the encryption of {bucket}")
-    rules = response.get("ServerSideEncryptionConfiguration", {}).get("Rules", [{}])
-    default = rules[0].get("ApplyServerSideEncryptionByDefault", {})
-    return {
-        "algorithm": default.get("SSEAlgorithm"),
-        "kms_key_id": default.get("KMSMasterKeyID"),
-        "bucket_key_enabled": bool(rules[0].get("BucketKeyEnabled", False)),
-    }
-
-
-def api_rule(wanted: dict[str, Any]) -> dict[str, Any]:
-    default: dict[str, Any] = {"SSEAlgorithm": wanted["algorithm"]}
-    if wanted["kms_key_id"]:
-        default["KMSMasterKeyID"] = wanted["kms_key_id"]
-    return {"ApplyServerSideEncryptionByDefault": default, "BucketKeyEnabled": wanted["bucket_key_enabled"]}
+    return {}
 
 
 def main() -> None:
@@ -105,8 +93,9 @@ def main() -> None:
         supports_check_mode=True,
     )
     params = module.params
-    if params["kms_key_id"] and params["algorithm"] == "AES256":
-        module.fail_json(msg="kms_key_id can only be set with algorithm aws:kms or aws:kms:dsse")
+    errors = s3s.encryption_errors(params)
+    if errors:
+        module.fail_json(msg=errors[0])
     bucket = params["bucket_name"]
     client = module.client("s3")
     before = current_rule(module, client, bucket)
@@ -115,7 +104,7 @@ def main() -> None:
     if changed and not module.check_mode:
         try:
             client.put_bucket_encryption(
-                Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [api_rule(after)]}
+                Bucket=bucket, ServerSideEncryptionConfiguration={"Rules": [s3s.encryption_rule(after)]}
             )
         except (botocore.exceptions.ClientError, botocore.exceptions.BotoCoreError) as e:
             module.fail_json_aws(e, msg=f"Failed to set the encryption of {bucket}")

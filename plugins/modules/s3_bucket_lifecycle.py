@@ -88,46 +88,9 @@ with contextlib.suppress(ImportError):  # reported by AnsibleAWSModule
     import botocore
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.secureinfra.baseline.plugins.module_utils import s3_settings as s3s
 
-NOT_FOUND = ("NoSuchLifecycleConfiguration", "NoSuchBucketLifecycle")
-
-
-def desired_rule(rule: dict[str, Any]) -> dict[str, Any]:
-    """Translate one module rule into the API's shape."""
-    api: dict[str, Any] = {
-        "ID": rule["id"],
-        "Status": "Enabled" if rule["enabled"] else "Disabled",
-        "Filter": {"Prefix": rule["prefix"] or ""},
-    }
-    if rule.get("expiration_days") is not None:
-        api["Expiration"] = {"Days": rule["expiration_days"]}
-    if rule.get("noncurrent_version_expiration_days") is not None:
-        api["NoncurrentVersionExpiration"] = {"NoncurrentDays": rule["noncurrent_version_expiration_days"]}
-    if rule.get("abort_incomplete_multipart_upload_days") is not None:
-        api["AbortIncompleteMultipartUpload"] = {
-            "DaysAfterInitiation": rule["abort_incomplete_multipart_upload_days"]
-        }
-    return api
-
-
-def normalize_rule(rule: dict[str, Any]) -> dict[str, Any]:
-    """Keep only the fields this module manages, in a comparable form."""
-    prefix = rule.get("Filter", {}).get("Prefix", rule.get("Prefix", "")) or ""
-    out: dict[str, Any] = {
-        "ID": rule.get("ID", ""),
-        "Status": rule.get("Status"),
-        "Filter": {"Prefix": prefix},
-    }
-    days = rule.get("Expiration", {}).get("Days")
-    if days is not None:
-        out["Expiration"] = {"Days": int(days)}
-    noncurrent = rule.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays")
-    if noncurrent is not None:
-        out["NoncurrentVersionExpiration"] = {"NoncurrentDays": int(noncurrent)}
-    abort = rule.get("AbortIncompleteMultipartUpload", {}).get("DaysAfterInitiation")
-    if abort is not None:
-        out["AbortIncompleteMultipartUpload"] = {"DaysAfterInitiation": int(abort)}
-    return out
+NOT_FOUND = s3s.LIFECYCLE_NOT_FOUND
 
 
 def current_rules(module: AnsibleAWSModule, client: Any, bucket: str) -> list[dict[str, Any]]:
@@ -139,25 +102,13 @@ def current_rules(module: AnsibleAWSModule, client: Any, bucket: str) -> list[di
         module.fail_json_aws(e, msg=f"Failed to read the lifecycle configuration of {bucket}")
     except botocore.exceptions.BotoCoreError as e:
         module.fail_json_aws(e, msg=f"Failed to read the lifecycle configuration of {bucket}")
-    return sorted((normalize_rule(r) for r in response.get("Rules", [])), key=lambda r: r["ID"])
+    return s3s.lifecycle_view(response.get("Rules", []))
 
 
 def validate(module: AnsibleAWSModule) -> None:
-    rules = module.params["rules"]
-    ids = [r["id"] for r in rules]
-    if len(set(ids)) != len(ids):
-        module.fail_json(msg=f"Lifecycle rule ids must be unique, got {ids}")
-    for rule in rules:
-        actions = (
-            "expiration_days",
-            "noncurrent_version_expiration_days",
-            "abort_incomplete_multipart_upload_days",
-        )
-        values = [rule.get(a) for a in actions if rule.get(a) is not None]
-        if not values:
-            module.fail_json(msg=f"Lifecycle rule {rule['id']} sets no action ({', '.join(actions)})")
-        if any(v < 1 for v in values):
-            module.fail_json(msg=f"Lifecycle rule {rule['id']}: day counts must be at least 1")
+    errors = s3s.lifecycle_errors(module.params["rules"])
+    if errors:
+        module.fail_json(msg=errors[0])
 
 
 def apply(module: AnsibleAWSModule, client: Any, bucket: str, rules: list[dict[str, Any]]) -> None:
@@ -191,8 +142,9 @@ def main() -> None:
     bucket = module.params["bucket_name"]
     client = module.client("s3")
     before = current_rules(module, client, bucket)
-    wanted = [] if module.params["state"] == "absent" else [desired_rule(r) for r in module.params["rules"]]
-    after = sorted((normalize_rule(r) for r in wanted), key=lambda r: r["ID"])
+    rules = [] if module.params["state"] == "absent" else module.params["rules"]
+    wanted = [s3s.lifecycle_rule(rule) for rule in rules]
+    after = s3s.lifecycle_view(wanted)
     changed = before != after
     if changed and not module.check_mode:
         apply(module, client, bucket, wanted)

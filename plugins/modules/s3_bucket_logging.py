@@ -107,6 +107,7 @@ with contextlib.suppress(ImportError):  # a missing botocore is reported by Ansi
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.secureinfra.baseline.plugins.module_utils import s3_settings as s3s
 
 View = dict[str, Any]
 
@@ -123,47 +124,19 @@ def validation_errors(params: dict[str, Any]) -> list[str]:
     return []
 
 
-def view_from_aws(status: dict[str, Any]) -> View:
-    """Our view of a GetBucketLogging answer ({} when logging is off)."""
-    enabled = status.get("LoggingEnabled")
-    if not enabled:
-        return {}
-    key_format = enabled.get("TargetObjectKeyFormat") or {}
-    view: View = {
-        "target_bucket": enabled.get("TargetBucket", ""),
-        "target_prefix": enabled.get("TargetPrefix", ""),
-        "target_object_key_format": "partitioned" if "PartitionedPrefix" in key_format else "simple",
-    }
-    if view["target_object_key_format"] == "partitioned":
-        view["partition_date_source"] = key_format["PartitionedPrefix"].get(
-            "PartitionDateSource", "EventTime"
-        )
-    return view
+view_from_aws = s3s.logging_view_from_aws
+status_for_aws = s3s.logging_status
 
 
 def desired_view(params: dict[str, Any]) -> View:
     if params["state"] == "absent":
         return {}
-    view: View = {
-        "target_bucket": params["target_bucket"],
-        "target_prefix": params["target_prefix"],
-        "target_object_key_format": params["target_object_key_format"],
-    }
-    if view["target_object_key_format"] == "partitioned":
-        view["partition_date_source"] = params["partition_date_source"]
-    return view
-
-
-def status_for_aws(view: View) -> dict[str, Any]:
-    """The BucketLoggingStatus that PutBucketLogging takes for a view (no TargetGrants: no ACL)."""
-    if not view:
-        return {}
-    enabled: dict[str, Any] = {"TargetBucket": view["target_bucket"], "TargetPrefix": view["target_prefix"]}
-    if view["target_object_key_format"] == "partitioned":
-        enabled["TargetObjectKeyFormat"] = {
-            "PartitionedPrefix": {"PartitionDateSource": view["partition_date_source"]}
-        }
-    return {"LoggingEnabled": enabled}
+    return s3s.logging_view(
+        params["target_bucket"],
+        params["target_prefix"],
+        params["target_object_key_format"],
+        params["partition_date_source"],
+    )
 
 
 def read_logging(module: AnsibleAWSModule, client: Any, bucket: str) -> View:

@@ -89,8 +89,8 @@ with contextlib.suppress(ImportError):  # reported by AnsibleAWSModule
     from botocore.exceptions import BotoCoreError, ClientError
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.secureinfra.baseline.plugins.module_utils import s3_settings as s3s
 
 NO_POLICY = "NoSuchBucketPolicy"
 NO_BUCKET = "NoSuchBucket"
@@ -122,10 +122,7 @@ def wanted_policy(params: dict[str, Any]) -> dict[str, Any] | None:
     return json.loads(policy) if isinstance(policy, str) else policy
 
 
-def differs(current: dict[str, Any] | None, wanted: dict[str, Any] | None) -> bool:
-    if current is None or wanted is None:
-        return current != wanted
-    return compare_policies(current, wanted)
+differs = s3s.policy_differs
 
 
 def apply(module: AnsibleAWSModule, client: Any, bucket: str, wanted: dict[str, Any] | None) -> None:

@@ -131,65 +131,19 @@ with contextlib.suppress(ImportError):  # a missing botocore is reported by Ansi
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.secureinfra.baseline.plugins.module_utils import s3_settings as s3s
 
 Config = dict[str, Any]
 
 
 def desired_config(params: dict[str, Any]) -> Config:
     """The requested configuration, normalised."""
-    tags = params.get("filter_tags") or {}
-    return {
-        "id": params["id"],
-        "filter_prefix": params.get("filter_prefix") or None,
-        "filter_tags": {str(k): str(v) for k, v in tags.items()},
-        "filter_access_point": params.get("filter_access_point") or None,
-    }
+    prefix, access_point = params.get("filter_prefix"), params.get("filter_access_point")
+    return s3s.metrics_config(params["id"], prefix, params.get("filter_tags"), access_point)
 
 
-def _tags_from_api(tags: list[dict[str, str]]) -> dict[str, str]:
-    return {t.get("Key", ""): t.get("Value", "") for t in tags or []}
-
-
-def config_from_api(api_config: dict[str, Any]) -> Config:
-    """Normalise a MetricsConfiguration as returned by GetBucketMetricsConfiguration."""
-    api_filter = api_config.get("Filter") or {}
-    conditions = api_filter.get("And") or api_filter
-    tags = _tags_from_api(conditions.get("Tags") or [])
-    if api_filter.get("Tag"):
-        tags.update(_tags_from_api([api_filter["Tag"]]))
-    return {
-        "id": api_config.get("Id"),
-        "filter_prefix": conditions.get("Prefix") or None,
-        "filter_tags": tags,
-        "filter_access_point": conditions.get("AccessPointArn") or None,
-    }
-
-
-def config_to_api(config: Config) -> dict[str, Any]:
-    """Build the MetricsConfiguration payload for PutBucketMetricsConfiguration."""
-    payload: dict[str, Any] = {"Id": config["id"]}
-    prefix, access_point = config["filter_prefix"], config["filter_access_point"]
-    tag_list = [{"Key": k, "Value": v} for k, v in sorted(config["filter_tags"].items())]
-    count = len(tag_list) + bool(prefix) + bool(access_point)
-    if count == 0:
-        return payload
-    if count == 1:
-        if prefix:
-            payload["Filter"] = {"Prefix": prefix}
-        elif access_point:
-            payload["Filter"] = {"AccessPointArn": access_point}
-        else:
-            payload["Filter"] = {"Tag": tag_list[0]}
-        return payload
-    conditions: dict[str, Any] = {}
-    if prefix:
-        conditions["Prefix"] = prefix
-    if tag_list:
-        conditions["Tags"] = tag_list
-    if access_point:
-        conditions["AccessPointArn"] = access_point
-    payload["Filter"] = {"And": conditions}
-    return payload
+config_from_api = s3s.metrics_from_api
+config_to_api = s3s.metrics_to_api
 
 
 def validate_params(module: AnsibleAWSModule) -> None:

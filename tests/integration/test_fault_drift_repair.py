@@ -102,9 +102,10 @@ def change_out_of_band(aws: Callable[..., Any], before: dict[str, Any]) -> dict[
         VpcEndpointId=endpoint["VpcEndpointId"], RemoveRouteTableIds=[endpoint["RouteTableIds"][0]]
     )
     return {
-        "versioning suspended": ["storage : Predict the bucket change", f"{LOGS}: would update versioning"],
-        "public-access block off": [
-            "storage : Predict the bucket change",
+        # one module run converges both buckets: one drift line names both changes
+        "versioning suspended, public-access block off": [
+            "storage : Buckets, log bucket first",
+            f"{LOGS}: would update versioning",
             f"{DATA}: would update public_access_block",
         ],
         "alarm threshold changed": ["monitoring : Every alarm of the region in one call"],
