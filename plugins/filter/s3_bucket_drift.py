@@ -47,6 +47,7 @@ _value:
   elements: str
 """
 
+
 def _versioning(bucket: dict[str, Any]) -> str:
     return s3s.versioning_view(bucket.get("bucket_versioning"))
 

@@ -41,9 +41,8 @@ options:
         type: str
         required: true
       public_access_block:
-        description: The bucket's four Block Public Access settings (each defaults to true).
+        description: The four Block Public Access settings (each true by default, also when left out).
         type: dict
-        apply_defaults: true
         suboptions:
           block_public_acls:
             description: Reject requests that carry public ACLs.
@@ -71,9 +70,8 @@ options:
         type: bool
         default: true
       encryption:
-        description: Default server-side encryption.
+        description: Default server-side encryption (SSE-S3 without Bucket Key when left out).
         type: dict
-        apply_defaults: true
         suboptions:
           algorithm:
             description: Default encryption algorithm.
