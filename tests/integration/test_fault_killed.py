@@ -451,7 +451,7 @@ def summary_line(iterations: list[Iteration], duplicates: dict[str, int], second
     per_kind = ", ".join(f"{kind} {duplicates[kind]}" for kind in KINDS)
     return (
         f"fault-killed: {len(iterations)} first converges killed "
-        f"(SIGKILL to ansible-playbook's process group) at requests [{points}]; "
+        f"(SIGKILL to every process group of the run) at requests [{points}]; "
         f"{converged}/{len(iterations)} reruns converged; "
         f"duplicates found: {sum(duplicates.values())} ({per_kind}); {seconds:.0f} s"
     )
@@ -499,7 +499,8 @@ def test_killed_first_converges_rerun_to_a_verified_baseline_without_duplicates(
         extra,
         playbook="playbooks/verify.yml",
     )
-    report = json.loads((report_dir / "verify.json").read_text())
+    report_file = report_dir / "verify.json"
+    report = json.loads(report_file.read_text()) if report_file.exists() else {"records": []}
 
     counts = {account: resource_counts(client, account) for account in ACCOUNTS}
     duplicates = {
@@ -517,7 +518,7 @@ def test_killed_first_converges_rerun_to_a_verified_baseline_without_duplicates(
     assert {it.killed_at for it in done if not it.point.operation} == {
         p.request for p in points if not p.operation
     }
-    assert verified.rc == 0, verified.stderr[-3000:]
+    assert verified.rc == 0 and report_file.exists(), verified.stderr[-3000:]
     assert {record["account"] for record in report["records"]} == set(ACCOUNTS)
     failing = sorted({(r["account"], r["control_id"]) for r in report["records"] if r["status"] == "fail"})
     assert not failing, failing
