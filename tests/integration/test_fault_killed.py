@@ -518,6 +518,7 @@ def test_killed_first_converges_rerun_to_a_verified_baseline_without_duplicates(
     assert {it.killed_at for it in done if not it.point.operation} == {
         p.request for p in points if not p.operation
     }
+    assert all(it.killed_call.startswith(it.point.operation) for it in done if it.point.operation)
     assert verified.rc == 0 and report_file.exists(), verified.stderr[-3000:]
     assert {record["account"] for record in report["records"]} == set(ACCOUNTS)
     failing = sorted({(r["account"], r["control_id"]) for r in report["records"] if r["status"] == "fail"})
