@@ -15,7 +15,7 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 help:
 	@echo "make demo           set up, start the emulator, converge both regions, print a summary, verify every control"
 	@echo "make test           lint + unit + sanity + integration + molecule (starts its own emulators)"
-	@echo "make test-long      the long integration tests: strict real-AWS, deployer policy, bad input"
+	@echo "make test-long      the long integration tests: strict real-AWS, deployer policy, many accounts, teardown, bad input, faults"
 	@echo "make emulator       start moto server on 127.0.0.1:$(PORT) (unless something answers there)"
 	@echo "make emulator-stop  stop the emulator started by make emulator"
 	@echo "make check          dry run (--check --diff) of site.yml against the emulator"
@@ -147,14 +147,16 @@ unit: venv
 # The integration tests: `integration-main` in `make test`; the long ones in `make test-long`, two
 # processes side by side (own emulator ports):
 # - integration-slow: the strict real-AWS scenarios, the deployer policy under moto's IAM
-#   enforcement, two accounts x two regions, the teardown;
+#   enforcement, two accounts x two regions, the teardown, ten killed first converges and their
+#   reruns;
 # - integration-faults: the 135 bad-input cases (one run of as many hosts), the verify
 #   breakages, the rollout tolerance, and the fault tests (drift repaired, throttling, endpoint
 #   gone mid-run).
 FAULT_TESTS := tests/integration/test_fault_drift_repair.py tests/integration/test_fault_throttling.py \
   tests/integration/test_fault_emulator_down.py
 SLOW_TESTS := tests/integration/test_real_aws_rules.py tests/integration/test_deployer_policy.py \
-  tests/integration/test_multi_account.py tests/integration/test_teardown.py
+  tests/integration/test_multi_account.py tests/integration/test_teardown.py \
+  tests/integration/test_fault_killed.py
 FAULTS_TESTS := tests/integration/test_bad_input.py tests/integration/test_verify_breakages.py \
   tests/integration/test_rollout.py $(FAULT_TESTS)
 LONG_TESTS := $(SLOW_TESTS) $(FAULTS_TESTS)
