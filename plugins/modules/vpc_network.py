@@ -216,10 +216,13 @@ vpc_endpoint_ids:
   returned: always
   type: dict
 changes:
-  description: What was changed (or would be, in check mode), one line per resource.
+  description:
+    - One line per resource that changed, with what changed, for example
+      C(updated gateway endpoint s3 (route tables)); in check mode C(would update ...), C(would create ...).
   returned: always
   type: list
   elements: str
+  sample: ["would update gateway endpoint s3 (route tables)"]
 msg:
   description: The changes in one line, when there are any.
   returned: changed
@@ -427,8 +430,9 @@ class Network:
     def call(self, what: str, operation: str, **kwargs: Any) -> Any:
         return _api(self.module, what, getattr(self.client, operation), **kwargs)
 
-    def note(self, what: str) -> None:
-        self.changes.append(what)
+    def note(self, verb: str, what: str) -> None:
+        """One line per resource: "created X" / "updated X (what)", or "would create X" in check mode."""
+        self.changes.append(f"would {verb} {what}" if self.check else f"{verb}d {what}")
 
     def wanted_tags(self, name: str, extra: dict[str, str] | None = None) -> dict[str, str]:
         return {**self.params["tags"], **(extra or {}), "Name": name}
@@ -459,9 +463,13 @@ class Network:
             )
         return sorted([*to_set, *to_unset])
 
-    def wait(self, waiter: str, **kwargs: Any) -> None:
+    def wait(self, waiter: str, **filters: str) -> None:
+        """boto3's waiter, by filter: a new id EC2 does not know yet (eventual consistency) is an
+        empty answer to wait on, where the id itself would be an InvalidVpcID.NotFound error."""
         try:
-            self.client.get_waiter(waiter).wait(WaiterConfig={"Delay": 2, "MaxAttempts": 90}, **kwargs)
+            self.client.get_waiter(waiter).wait(
+                Filters=_filters(filters), WaiterConfig={"Delay": 2, "MaxAttempts": 90}
+            )
         except (BotoCoreError, ClientError, WaiterError) as e:
             self.module.fail_json_aws(e, msg=f"Timed out waiting for {waiter.replace('_', ' ')}")
 
@@ -484,13 +492,13 @@ class Network:
         wanted_tags = self.wanted_tags(name)
         if not vpcs:
             self.before["vpc"] = {}
-            self.note(f"created VPC {name}")
+            self.note("create", f"VPC {name}")
             vpc_id = None
             if not self.check:
                 vpc_id = self.call(
                     "create the VPC", "create_vpc", CidrBlock=cidr, TagSpecifications=self.spec("vpc", name)
                 )["Vpc"]["VpcId"]
-                self.wait("vpc_available", VpcIds=[vpc_id])
+                self.wait("vpc_available", **{"vpc-id": vpc_id})
                 self.dns(vpc_id, new=True)
         else:
             vpc_id = vpcs[0]["VpcId"]
@@ -499,7 +507,7 @@ class Network:
             if self.ensure_tags(vpc_id, _tags(vpcs[0]), wanted_tags):
                 what.append("tags")
             if what:
-                self.note(f"updated VPC {name} ({', '.join(what)})")
+                self.note("update", f"VPC {name} ({', '.join(what)})")
             self.before["vpc"].update(self.dns_before)
         self.after["vpc"] = {"id": vpc_id, "cidr_block": cidr, "tags": wanted_tags, **self.dns_wanted()}
         return vpc_id
@@ -571,7 +579,7 @@ class Network:
             "tags": tags,
         }
         if subnet is None:
-            self.note(f"created subnet {name} ({cidr}, {zone})")
+            self.note("create", f"subnet {name} ({cidr}, {zone})")
             if self.check:
                 return None
             created = self.call(
@@ -582,7 +590,7 @@ class Network:
                 AvailabilityZone=zone,
                 TagSpecifications=self.spec("subnet", name, wanted["tags"]),
             )["Subnet"]
-            self.wait("subnet_available", SubnetIds=[created["SubnetId"]])
+            self.wait("subnet_available", **{"subnet-id": created["SubnetId"]})
             if created.get("MapPublicIpOnLaunch"):
                 self.no_public_ips(created["SubnetId"])
             return created["SubnetId"]
@@ -605,7 +613,7 @@ class Network:
         if self.ensure_tags(subnet_id, _tags(subnet), tags):
             what.append("tags")
         if what:
-            self.note(f"updated subnet {name} ({', '.join(what)})")
+            self.note("update", f"subnet {name} ({', '.join(what)})")
         return subnet_id
 
     def no_public_ips(self, subnet_id: str) -> None:
@@ -648,7 +656,7 @@ class Network:
                 msg=f"More than one route table named {name}: {[t['RouteTableId'] for t in named]}"
             )
         if not named:
-            self.note(f"created route table {name} for {wanted['cidr']}")
+            self.note("create", f"route table {name} for {wanted['cidr']}")
             if self.check:
                 return None
             table_id = self.call(
@@ -673,7 +681,7 @@ class Network:
         if self.ensure_tags(table_id, _tags(table), tags):
             what.append("tags")
         if what:
-            self.note(f"updated route table {name} ({', '.join(what)})")
+            self.note("update", f"route table {name} ({', '.join(what)})")
         return table_id
 
     @staticmethod
@@ -746,7 +754,7 @@ class Network:
         }
         if not groups:
             self.before["security_group"] = {}
-            self.note(f"created security group {name}")
+            self.note("create", f"security group {name}")
             if self.check:
                 return None
             group_id = self.call(
@@ -778,7 +786,7 @@ class Network:
         if self.ensure_tags(group["GroupId"], _tags(group), tags):
             what.append("tags")
         if what:
-            self.note(f"updated security group {name} ({', '.join(what)})")
+            self.note("update", f"security group {name} ({', '.join(what)})")
         return group["GroupId"]
 
     def rules(
@@ -872,7 +880,7 @@ class Network:
             ids = [e["VpcEndpointId"] for e in endpoints]
             self.module.fail_json(msg=f"More than one gateway endpoint for {service} in the VPC: {ids}")
         if not endpoints:
-            self.note(f"created gateway endpoint {wanted['service']}")
+            self.note("create", f"gateway endpoint {wanted['service']}")
             if self.check:
                 return None
             params: dict[str, Any] = {
@@ -913,7 +921,7 @@ class Network:
         if self.ensure_tags(endpoint_id, _tags(endpoint), tags):
             what.append("tags")
         if what:
-            self.note(f"updated gateway endpoint {wanted['service']} ({', '.join(what)})")
+            self.note("update", f"gateway endpoint {wanted['service']} ({', '.join(what)})")
         return endpoint_id
 
     # -- all ---------------------------------------------------------------------------------
@@ -931,7 +939,7 @@ class Network:
             "route_table_ids": [t for t in table_ids if t],
             "security_group_id": group_id or "",
             "vpc_endpoint_ids": endpoint_ids,
-            "changes": [("would be " if self.check else "") + change for change in self.changes],
+            "changes": self.changes,
         }
         if self.changes:
             result["msg"] = "; ".join(result["changes"])

@@ -112,7 +112,10 @@ def change_out_of_band(aws: Callable[..., Any], before: dict[str, Any]) -> dict[
         "tag removed": ["table : Tables on demand, encrypted with the baseline key"],
         "statement added to a role policy": ["iam : The one inline policy of each role"],
         "key rotation off": ["encryption : Customer-managed key with rotation"],
-        "endpoint route removed": ["network_endpoints : Gateway endpoints with policies", "[s3]"],
+        "endpoint route removed": [
+            "network_endpoints : VPC, private subnets",
+            "would update gateway endpoint s3 (route tables)",
+        ],
     }
 
 

@@ -173,8 +173,8 @@ def test_check_mode_on_an_empty_account_writes_nothing_and_predicts(ec2, calls, 
     assert _writes(calls) == []
     assert result["vpc_id"] == "" and result["subnet_ids"] == [] and result["route_table_ids"] == []
     assert result["security_group_id"] == "" and result["vpc_endpoint_ids"] == {}
-    assert "would be created VPC net" in result["changes"]
-    assert "would be created gateway endpoint s3" in result["changes"]
+    assert "would create VPC net" in result["changes"]
+    assert "would create gateway endpoint s3" in result["changes"]
     assert result["diff"]["before"]["vpc"] == {}
     assert result["diff"]["after"]["vpc"]["tags"] == {**TAGS, "Name": "net"}
     assert calls == ["DescribeVpcs"]  # nothing else to read without a VPC
@@ -222,14 +222,14 @@ def test_drift_is_predicted_in_check_mode_then_repaired(ec2, calls, run_module) 
     assert _writes(calls) == []
     text = "\n".join(dry["changes"])
     for words in (
-        "updated VPC net (enableDnsHostnames, tags)",
-        "updated subnet net-private-0 (map_public_ip_on_launch)",
-        "updated subnet net-private-1 (tags)",
-        "updated route table net-private-0 (subnet association)",
-        "updated route table net-private-1 (subnet association)",
-        "updated gateway endpoint s3 (policy, route tables)",
+        "update VPC net (enableDnsHostnames, tags)",
+        "update subnet net-private-0 (map_public_ip_on_launch)",
+        "update subnet net-private-1 (tags)",
+        "update route table net-private-0 (subnet association)",
+        "update route table net-private-1 (subnet association)",
+        "update gateway endpoint s3 (policy, route tables)",
     ):
-        assert f"would be {words}" in text, text
+        assert f"would {words}" in text, text
     assert "ingress removed" in text and "egress removed: all to 10.9.0.0/16" in text
     assert "gateway endpoint dynamodb" not in text
     assert dry["diff"]["before"]["vpc"]["enableDnsHostnames"] is False
@@ -237,6 +237,8 @@ def test_drift_is_predicted_in_check_mode_then_repaired(ec2, calls, run_module) 
 
     fixed = run_module(mod, _args())
     assert fixed["changed"] is True
+    assert "updated gateway endpoint s3 (policy, route tables)" in fixed["changes"]
+    assert fixed["msg"] == "; ".join(fixed["changes"])
     assert run_module(mod, _args())["changed"] is False
     vpc_id = first["vpc_id"]
     assert ec2.describe_vpc_attribute(VpcId=vpc_id, Attribute="enableDnsHostnames")["EnableDnsHostnames"][
@@ -273,9 +275,9 @@ def test_a_new_subnet_in_check_mode_reaches_its_table_and_the_endpoints(ec2, cal
     dry = run_module(mod, args, check_mode=True)
     assert _writes(calls) == []
     assert len(dry["subnet_ids"]) == 2 and len(dry["route_table_ids"]) == 2
-    assert "would be created subnet net-private-2 (10.0.3.0/24, us-east-1c)" in dry["changes"]
-    assert "would be created route table net-private-2 for 10.0.3.0/24" in dry["changes"]
-    assert "would be updated gateway endpoint s3 (route tables)" in dry["changes"]
+    assert "would create subnet net-private-2 (10.0.3.0/24, us-east-1c)" in dry["changes"]
+    assert "would create route table net-private-2 for 10.0.3.0/24" in dry["changes"]
+    assert "would update gateway endpoint s3 (route tables)" in dry["changes"]
     real = run_module(mod, args)
     assert len(real["route_table_ids"]) == 3
     endpoint = _endpoints(ec2, real["vpc_id"])["dynamodb"]
