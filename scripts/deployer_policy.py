@@ -162,6 +162,9 @@ _DDB_TAGS = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Ta
 _LAMBDA_TAGS = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-tags.html"
 _EVENTS_ROLE = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html"
 _S3_DELETE = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html"
+# "If your CreateBucket request includes the x-amz-object-ownership header, then the
+# s3:PutBucketOwnershipControls permission is required."
+_S3_CREATE = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html"
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,8 @@ EXTRA_ACTIONS: tuple[Extra, ...] = (
     # Deleting a given version of an object (or a delete marker) needs DeleteObjectVersion.
     Extra("s3:DeleteObject", ("s3:DeleteObjectVersion",), _S3_DELETE, "VersionId"),
     Extra("s3:DeleteObject", ("s3:DeleteObjectVersion",), _S3_DELETE, "versionId"),
+    # A bucket created with its Object Ownership (s3_buckets: BucketOwnerEnforced).
+    Extra("s3:CreateBucket", ("s3:PutBucketOwnershipControls",), _S3_CREATE, "x-amz-object-ownership"),
 )
 
 # iam:PassRole: the services our roles are passed to, per API call that passes one.
@@ -425,6 +430,10 @@ class Permission:
     api_action: str  # the call that needs it
 
 
+# Request headers that are API parameters (EXTRA_ACTIONS' `when` can name them).
+REST_PARAM_HEADERS = ("x-amz-object-ownership",)
+
+
 def _header(entry: dict[str, Any], name: str) -> str:
     for key, value in (entry.get("headers") or {}).items():
         if key.lower() == name.lower():
@@ -470,6 +479,12 @@ def api_call(entry: dict[str, Any]) -> ApiCall | None:
     if operation is None:
         return ApiCall(service, f"UNKNOWN {entry['method']} {url.path}?{url.query}", region, {})
     params: dict[str, Any] = {k: v[0] for k, v in query.items()}
+    # REST APIs carry some parameters in x-amz-* headers (CreateBucket's x-amz-object-ownership).
+    headers = {
+        k.lower(): v for k, v in (entry.get("headers") or {}).items() if k.lower() in REST_PARAM_HEADERS
+    }
+    if headers:
+        params["_headers"] = headers
     if body.strip().startswith("{"):
         with contextlib.suppress(ValueError):
             params.update(json.loads(body))

@@ -114,6 +114,17 @@ def test_delete_objects_needs_delete_object_and_for_versions_delete_object_versi
     assert actions(entry("s3", "POST", f"/{BUCKET}?delete", plain)) == expected
 
 
+def test_create_bucket_with_object_ownership_needs_put_bucket_ownership_controls() -> None:
+    plain = entry("s3", "PUT", f"/{BUCKET}")
+    assert actions(plain) == [("s3:CreateBucket", BUCKET_ARN)]
+    owned = entry("s3", "PUT", f"/{BUCKET}")
+    owned["headers"]["x-amz-object-ownership"] = "BucketOwnerEnforced"
+    assert actions(owned) == [
+        ("s3:CreateBucket", BUCKET_ARN),
+        ("s3:PutBucketOwnershipControls", BUCKET_ARN),
+    ]
+
+
 FUNCTION = "secureinfra-us-east-1-processor"
 FUNCTION_ARN = f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:{FUNCTION}"
 ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/{FUNCTION}"
