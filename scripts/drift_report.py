@@ -70,6 +70,17 @@ def changed_resources(result: dict[str, Any]) -> list[str]:
     return names
 
 
+MAX_MESSAGE = 600
+
+
+def item_label(result: dict[str, Any]) -> Any:
+    """A loop item's label: the task's loop_control label, else the item's name."""
+    label = result.get("_ansible_item_label", result.get("item"))
+    if isinstance(label, (list, tuple)) and label:  # a zipped loop: its first element names it
+        label = label[0]
+    return label.get("name", label) if isinstance(label, dict) else label
+
+
 def drift(output: dict[str, Any]) -> dict[str, list[str]]:
     """Per host, the names (and items) of the tasks that would change."""
     found: dict[str, list[str]] = {host: [] for host in output.get("stats", {})}
@@ -79,15 +90,15 @@ def drift(output: dict[str, Any]) -> dict[str, list[str]]:
                 items = result.get("results") or [result]
                 for item in items:
                     if item.get("changed"):
-                        label = item.get("item")
-                        label = label.get("name", label) if isinstance(label, dict) else label
+                        label = item_label(item)
                         line = task["task"]["name"] + (f" [{label}]" if label else "")
                         resources = changed_resources(item)
                         if resources:
                             line += f" ({', '.join(resources)})"
                         message = item.get("msg")
-                        if isinstance(message, str) and message and len(message) < 300:
-                            line += f": {message}"
+                        if isinstance(message, str) and message:
+                            cut = message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + "..."
+                            line += f": {cut}"
                         found[host].append(line)
     return found
 

@@ -109,3 +109,27 @@ def test_list_modules_name_the_resources_that_drift() -> None:
     assert drift_report.drift(output) == {
         "h": ["Queues (a-dlq)", "Alarms (cis-4.1, s3-4xx)", "Concurrency (fn-processor)", "Warnings only"]
     }
+
+
+def test_zipped_loop_items_and_long_messages() -> None:
+    zipped = _result(
+        results=[_result(changed=True, item=[{"name": "processor", "vpc": True}, {"dest": "/tmp/p.zip"}])]
+    )
+    labelled = _result(results=[_result(changed=True, item={"x": 1}, _ansible_item_label="analytics")])
+    long = _result(changed=True, msg="would update " + "x" * 700)
+    output = {
+        "stats": {"h": {"ok": 3}},
+        "plays": [
+            {
+                "tasks": [
+                    {"task": {"name": "Function"}, "hosts": {"h": zipped}},
+                    {"task": {"name": "Schedule"}, "hosts": {"h": labelled}},
+                    {"task": {"name": "Network"}, "hosts": {"h": long}},
+                ]
+            }
+        ],
+    }
+    lines = drift_report.drift(output)["h"]
+    assert lines[:2] == ["Function [processor]", "Schedule [analytics]"]
+    assert lines[2].startswith("Network: would update xxx") and lines[2].endswith("...")
+    assert len(lines[2]) == len("Network: ") + drift_report.MAX_MESSAGE + 3
