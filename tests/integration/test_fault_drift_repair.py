@@ -110,7 +110,10 @@ def change_out_of_band(aws: Callable[..., Any], before: dict[str, Any]) -> dict[
         ],
         "alarm threshold changed": ["monitoring : Every alarm of the region in one call"],
         "tag removed": ["table : Tables on demand, encrypted with the baseline key"],
-        "statement added to a role policy": ["iam : The one inline policy of each role"],
+        "statement added to a role policy": [
+            "iam : Execution roles, each with its one inline policy",
+            f"{ROLE}: would update inline policy",
+        ],
         "key rotation off": ["encryption : Customer-managed key with rotation"],
         "endpoint route removed": [
             "network_endpoints : VPC, private subnets",
