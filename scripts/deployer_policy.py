@@ -896,6 +896,86 @@ def _drift_data(client: Callable[[str, str], Any], region: str, prefix: str) -> 
     return done
 
 
+def _drift_network(client: Callable[[str, str], Any], region: str, prefix: str) -> list[str]:
+    """The repairs of vpc_network: a route table off a gateway endpoint, a subnet that maps public
+    IPs, an ingress rule on the functions' security group, a tag off the VPC."""
+    ec2 = client("ec2", region)
+    done = []
+    name = f"{prefix}-{region}"
+    for vpc in ec2.describe_vpcs(Filters=[{"Name": "tag:Name", "Values": [name]}])["Vpcs"]:
+        vpc_id = vpc["VpcId"]
+        ec2.delete_tags(Resources=[vpc_id], Tags=[{"Key": "Project"}])
+        ec2.create_tags(Resources=[vpc_id], Tags=[{"Key": "Drift", "Value": "yes"}])
+        for endpoint in ec2.describe_vpc_endpoints(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])[
+            "VpcEndpoints"
+        ]:
+            if endpoint.get("RouteTableIds"):
+                ec2.modify_vpc_endpoint(
+                    VpcEndpointId=endpoint["VpcEndpointId"], RemoveRouteTableIds=endpoint["RouteTableIds"][:1]
+                )
+                done.append(f"endpoint {endpoint['ServiceName']}: a route table removed")
+        subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}])["Subnets"]
+        for subnet in subnets[:1]:
+            ec2.modify_subnet_attribute(SubnetId=subnet["SubnetId"], MapPublicIpOnLaunch={"Value": True})
+            done.append(f"subnet {subnet['CidrBlock']}: maps public IPs")
+        groups = ec2.describe_security_groups(
+            Filters=[
+                {"Name": "vpc-id", "Values": [vpc_id]},
+                {"Name": "group-name", "Values": [f"{name}-functions"]},
+            ]
+        )["SecurityGroups"]
+        for group in groups:
+            ec2.authorize_security_group_ingress(
+                GroupId=group["GroupId"],
+                IpPermissions=[
+                    {
+                        "IpProtocol": "tcp",
+                        "FromPort": 22,
+                        "ToPort": 22,
+                        "IpRanges": [{"CidrIp": "10.0.0.0/8"}],
+                    }
+                ],
+            )
+            done.append(f"security group {group['GroupName']}: SSH ingress")
+        done.append(f"vpc {name}: tags")
+    return done
+
+
+def _drift_supporting(client: Callable[[str, str], Any], region: str, prefix: str) -> list[str]:
+    """The repairs of the list modules: the topic's key off and a tag on it, an invoke permission
+    from another bucket, an extra tag on a log group and on a queue."""
+    done = []
+    sns = client("sns", region)
+    for topic in sns.list_topics()["Topics"]:
+        arn = topic["TopicArn"]
+        if arn.endswith(f":{prefix}-alarms"):
+            sns.set_topic_attributes(TopicArn=arn, AttributeName="KmsMasterKeyId", AttributeValue="")
+            sns.tag_resource(ResourceArn=arn, Tags=[{"Key": "Drift", "Value": "yes"}])
+            done.append(f"topic {arn}: encryption off, tag")
+    lam = client("lambda", region)
+    processor = f"{prefix}-{region}-processor"
+    if any(f["FunctionName"] == processor for f in lam.list_functions()["Functions"]):
+        sid = "s3-data-bucket-object-created"
+        lam.remove_permission(FunctionName=processor, StatementId=sid)
+        lam.add_permission(
+            FunctionName=processor,
+            StatementId=sid,
+            Action="lambda:InvokeFunction",
+            Principal="s3.amazonaws.com",
+            SourceArn="arn:aws:s3:::somebody-elses-bucket",
+        )
+        done.append(f"function {processor}: invoke permission from another bucket")
+    logs = client("logs", region)
+    for group in logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{prefix}-")["logGroups"][:1]:
+        logs.tag_resource(resourceArn=group["arn"].removesuffix(":*"), tags={"Drift": "yes"})
+        done.append(f"log group {group['logGroupName']}: tag")
+    sqs = client("sqs", region)
+    for url in sqs.list_queues(QueueNamePrefix=f"{prefix}-").get("QueueUrls", [])[:1]:
+        sqs.tag_queue(QueueUrl=url, Tags={"Drift": "yes"})
+        done.append(f"queue {url.rsplit('/', 1)[-1]}: tag")
+    return done
+
+
 def apply_drift(
     endpoint: str,
     prefix: str = DEFAULT_PREFIX,
@@ -904,13 +984,16 @@ def apply_drift(
 ) -> list[str]:
     """Change the converged resources behind the playbooks' back (as an admin would by hand),
     so that the next converge records the calls that put them right: UpdateFunctionConfiguration,
-    PutFunctionConcurrency, PutBucketVersioning, EnableKeyRotation, StartLogging, ..."""
+    PutFunctionConcurrency, PutBucketVersioning, EnableKeyRotation, StartLogging, ModifyVpcEndpoint,
+    RemovePermission, SetTopicAttributes, UntagResource, ..."""
     client = _clients(endpoint, credentials or DRIFT_CREDENTIALS)
     done = []
     for region in regions:
         done += _drift_functions(client, region, prefix)
         done += _drift_storage(client, region, prefix)
         done += _drift_data(client, region, prefix)
+        done += _drift_network(client, region, prefix)
+        done += _drift_supporting(client, region, prefix)
     return done
 
 
