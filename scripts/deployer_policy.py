@@ -941,6 +941,38 @@ def _drift_network(client: Callable[[str, str], Any], region: str, prefix: str) 
     return done
 
 
+def _drift_role(client: Callable[[str, str], Any], region: str, prefix: str) -> list[str]:
+    """The repairs of iam_roles on the processor's role: its trust policy, session length, a tag and
+    an attached managed policy."""
+    iam = client("iam", region)
+    name = f"{prefix}-{region}-processor"
+    try:
+        role = iam.get_role(RoleName=name)["Role"]
+    except iam.exceptions.NoSuchEntityException:
+        return []
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    iam.update_assume_role_policy(RoleName=name, PolicyDocument=json.dumps(trust))
+    iam.update_role(RoleName=name, MaxSessionDuration=7200, Description=role.get("Description", ""))
+    iam.tag_role(RoleName=name, Tags=[{"Key": "Drift", "Value": "yes"}])
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:ListAllMyBuckets", "Resource": "*"}],
+    }
+    try:
+        policy = iam.create_policy(PolicyName=f"{prefix}-drift", PolicyDocument=json.dumps(document))[
+            "Policy"
+        ]["Arn"]
+    except iam.exceptions.EntityAlreadyExistsException:
+        policy = f"arn:aws:iam::{role['Arn'].split(':')[4]}:policy/{prefix}-drift"
+    iam.attach_role_policy(RoleName=name, PolicyArn=policy)
+    return [f"role {name}: trust policy, session, tag, managed policy"]
+
+
 def _drift_supporting(client: Callable[[str, str], Any], region: str, prefix: str) -> list[str]:
     """The repairs of the list modules: the topic's key off and a tag on it, an invoke permission
     from another bucket, an extra tag on a log group and on a queue."""
@@ -985,7 +1017,7 @@ def apply_drift(
     """Change the converged resources behind the playbooks' back (as an admin would by hand),
     so that the next converge records the calls that put them right: UpdateFunctionConfiguration,
     PutFunctionConcurrency, PutBucketVersioning, EnableKeyRotation, StartLogging, ModifyVpcEndpoint,
-    RemovePermission, SetTopicAttributes, UntagResource, ..."""
+    RemovePermission, SetTopicAttributes, UntagResource, UpdateAssumeRolePolicy, DetachRolePolicy, ..."""
     client = _clients(endpoint, credentials or DRIFT_CREDENTIALS)
     done = []
     for region in regions:
@@ -993,6 +1025,7 @@ def apply_drift(
         done += _drift_storage(client, region, prefix)
         done += _drift_data(client, region, prefix)
         done += _drift_network(client, region, prefix)
+        done += _drift_role(client, region, prefix)
         done += _drift_supporting(client, region, prefix)
     return done
 
