@@ -988,7 +988,8 @@ def _drift_supporting(client: Callable[[str, str], Any], region: str, prefix: st
     processor = f"{prefix}-{region}-processor"
     if any(f["FunctionName"] == processor for f in lam.list_functions()["Functions"]):
         sid = "s3-data-bucket-object-created"
-        lam.remove_permission(FunctionName=processor, StatementId=sid)
+        with contextlib.suppress(lam.exceptions.ResourceNotFoundException):
+            lam.remove_permission(FunctionName=processor, StatementId=sid)
         lam.add_permission(
             FunctionName=processor,
             StatementId=sid,

@@ -108,3 +108,32 @@ def test_apply_drift_changes_each_converged_setting_of_ours_only() -> None:
     assert rule["State"] == "DISABLED"
     status = boto3.client("cloudtrail", region_name=REGION).get_trail_status(Name="secureinfra-trail")
     assert status["IsLogging"] is False
+    # the list modules' repairs: an invoke permission from another bucket, a tag on a queue
+    statement = json.loads(lam.get_policy(FunctionName="secureinfra-us-east-1-processor")["Policy"])[
+        "Statement"
+    ][0]
+    assert statement["Condition"]["ArnLike"]["AWS:SourceArn"] == "arn:aws:s3:::somebody-elses-bucket"
+    sqs = boto3.client("sqs", region_name=REGION)
+    url = sqs.get_queue_url(QueueName="secureinfra-us-east-1-processor-dlq")["QueueUrl"]
+    assert sqs.list_queue_tags(QueueUrl=url)["Tags"] == {"Drift": "yes"}
+    iam = boto3.client("iam", region_name=REGION)
+    assert iam.get_role(RoleName="secureinfra-fn")["Role"].get("Tags", []) == []  # not a role of ours by name
+
+
+@mock_aws
+def test_role_drift_changes_trust_session_tags_and_attaches_a_policy() -> None:
+    iam = boto3.client("iam", region_name=REGION)
+    name = "secureinfra-us-east-1-processor"
+    iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST), MaxSessionDuration=3600)
+    clients = dp._clients("", dp.DRIFT_CREDENTIALS)
+    assert dp._drift_role(clients, REGION, "secureinfra") == [
+        f"role {name}: trust policy, session, tag, managed policy"
+    ]
+    role = iam.get_role(RoleName=name)["Role"]
+    assert role["MaxSessionDuration"] == 7200
+    assert role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "ec2.amazonaws.com"}
+    assert iam.list_role_tags(RoleName=name)["Tags"] == [{"Key": "Drift", "Value": "yes"}]
+    attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+    assert [p["PolicyName"] for p in attached] == ["secureinfra-drift"]
+    # a second drift finds the policy it made
+    assert dp._drift_role(clients, REGION, "secureinfra")
