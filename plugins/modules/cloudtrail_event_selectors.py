@@ -252,6 +252,7 @@ ARGUMENT_SPEC = {
 
 # ----------------------------------------------------------------------------- options -> API
 
+
 def field_selector_to_api(option: dict[str, Any]) -> dict[str, Any]:
     """One field selector option -> AdvancedFieldSelector; empty/absent conditions are left out."""
     api: dict[str, Any] = {"Field": option["field"]}
@@ -283,6 +284,7 @@ def validation_errors(selectors: list[dict[str, Any]]) -> list[str]:
 
 # ----------------------------------------------------------------------------- normalisation
 
+
 def _sort_key(item: dict[str, Any]) -> tuple[str, str]:
     """Order by field (field selectors) or name (selectors), then by full content."""
     return item.get("Field") or item.get("Name") or "", json.dumps(item, sort_keys=True)
@@ -311,6 +313,7 @@ def normalise(selectors: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
 
 # ----------------------------------------------------------------------------- API -> return value
 
+
 def field_selector_to_snake(api: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {"field": api["Field"]}
     out.update({key: api[member] for key, member in OPERATORS.items() if member in api})
@@ -330,6 +333,7 @@ def to_snake(selectors: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 # ----------------------------------------------------------------------------- AWS calls
 
+
 def get_selectors(module: AnsibleAWSModule, client: Any, trail: str) -> dict[str, Any]:
     try:
         return client.get_event_selectors(TrailName=trail, aws_retry=True)
@@ -347,6 +351,7 @@ def put_selectors(module: AnsibleAWSModule, client: Any, trail: str, selectors: 
 
 
 # ----------------------------------------------------------------------------- main
+
 
 def state_for_diff(current: dict[str, Any]) -> dict[str, Any]:
     return {
@@ -367,8 +372,11 @@ def reconcile(module: AnsibleAWSModule, client: Any) -> dict[str, Any]:
     current = get_selectors(module, client, trail)
     changed = needs_update(current, desired)
     # unchanged means the trail's normalised selectors equal `desired`; in check mode they would.
-    result = {"changed": changed, "trail_arn": current.get("TrailARN", trail),
-              "advanced_event_selectors": to_snake(desired)}
+    result = {
+        "changed": changed,
+        "trail_arn": current.get("TrailARN", trail),
+        "advanced_event_selectors": to_snake(desired),
+    }
     if changed and not module.check_mode:
         response = put_selectors(module, client, trail, desired_api)
         result["trail_arn"] = response.get("TrailARN", result["trail_arn"])

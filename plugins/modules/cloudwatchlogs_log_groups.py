@@ -26,7 +26,8 @@ options:
     required: true
     suboptions:
       name:
-        description: Log group name (1-512 characters of letters, digits, C(_ - / . #)).
+        description:
+          - Log group name, 1-512 letters, digits, underscores, hyphens, slashes, periods and number signs.
         type: str
         required: true
       retention:
@@ -85,7 +86,7 @@ log_groups:
       description: Whether the group was created or changed (or would be).
       type: bool
 diff:
-  description: Per group name, the managed settings before and after, with O(_ansible_diff).
+  description: Per group name, the managed settings before and after, in diff mode.
   returned: when diff mode is on
   type: dict
 """

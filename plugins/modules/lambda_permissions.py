@@ -90,7 +90,7 @@ permissions:
       description: Whether the statement was added or replaced (or would be, in check mode).
       type: bool
 diff:
-  description: Per function and statement id, the statement before and after, with O(_ansible_diff).
+  description: Per function and statement id, the statement before and after, in diff mode.
   returned: when diff mode is on
   type: dict
 """

@@ -134,7 +134,7 @@ subscriptions:
       description: ARN of the subscription, or C(PendingConfirmation).
       type: str
 diff:
-  description: The managed settings before and after, with O(_ansible_diff).
+  description: The managed settings before and after, in diff mode.
   returned: when diff mode is on
   type: dict
 """

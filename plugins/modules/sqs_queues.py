@@ -98,7 +98,7 @@ queues:
       description: Whether the queue was created or changed (or would be).
       type: bool
 diff:
-  description: Per queue name, the managed attributes and tags before and after, with O(_ansible_diff).
+  description: Per queue name, the managed attributes and tags before and after, in diff mode.
   returned: when diff mode is on
   type: dict
 """
@@ -135,7 +135,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
         "options": {
             "name": {"type": "str", "required": True},
             "kms_master_key_id": {"type": "str", "no_log": False},
-            "kms_data_key_reuse_period_seconds": {"type": "int"},
+            "kms_data_key_reuse_period_seconds": {"type": "int", "no_log": False},
             "message_retention_period": {"type": "int"},
             "tags": {"type": "dict"},
         },
@@ -151,7 +151,7 @@ def queue_errors(queue: dict[str, Any]) -> list[str]:
         errors.append(
             f"queues: name '{name}' must be 1-80 letters, digits, '-' or '_' (standard queues only)"
         )
-    for option, (_, low, high) in ATTRIBUTES.items():
+    for option, (_attribute, low, high) in ATTRIBUTES.items():
         value = queue[option]
         if value is not None and low is not None and not low <= value <= high:
             errors.append(f"queues[{name}].{option} must be {low}-{high}, got {value}")
@@ -174,7 +174,7 @@ def validation_errors(params: dict[str, Any]) -> list[str]:
 def wanted_attributes(queue: dict[str, Any]) -> dict[str, str]:
     return {
         attribute: str(queue[option])
-        for option, (attribute, _, _) in ATTRIBUTES.items()
+        for option, (attribute, _low, _high) in ATTRIBUTES.items()
         if queue[option] is not None
     }
 
@@ -193,7 +193,7 @@ def read_queue(
     module: AnsibleAWSModule, client: Any, url: str, tags: bool
 ) -> tuple[dict[str, str], dict[str, str]]:
     """The queue's attributes (with QueueArn) and, when asked, its tags."""
-    names = [attribute for attribute, _, _ in ATTRIBUTES.values()] + ["QueueArn"]
+    names = [spec[0] for spec in ATTRIBUTES.values()] + ["QueueArn"]
     try:
         attributes = client.get_queue_attributes(aws_retry=True, QueueUrl=url, AttributeNames=names)[
             "Attributes"
