@@ -40,3 +40,18 @@ def duplicate_errors(where: str, names: Iterable[str]) -> list[str]:
     if duplicates:
         return [f"{where}: each name once, got {', '.join(duplicates)} more than once"]
     return []
+
+
+def list_result(key: str, entries: list[dict[str, Any]], diff_mode: bool) -> dict[str, Any]:
+    """A list module's result: `changed`, the entries under `key` (each with its name, `changed`, and
+    a `diff` (before, after) that is taken out), and in diff mode the before/after of the changed
+    entries by name."""
+    diffs = {entry["name"]: entry.pop("diff") for entry in entries}
+    result: dict[str, Any] = {"changed": any(entry["changed"] for entry in entries), key: entries}
+    if diff_mode:
+        changed = [entry["name"] for entry in entries if entry["changed"]]
+        result["diff"] = {
+            "before": {name: diffs[name][0] for name in changed},
+            "after": {name: diffs[name][1] for name in changed},
+        }
+    return result

@@ -103,6 +103,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 from ansible_collections.secureinfra.baseline.plugins.module_utils.list_input import (
     duplicate_errors,
+    list_result,
     tag_errors,
 )
 
@@ -257,14 +258,7 @@ def main() -> None:
         module.fail_json(msg="; ".join(errors))
     client = module.client("logs", retry_decorator=AWSRetry.jittered_backoff())
     results = [ensure(module, client, group) for group in module.params["log_groups"]]
-    diffs = {entry["name"]: entry.pop("diff") for entry in results}
-    result: dict[str, Any] = {"changed": any(entry["changed"] for entry in results), "log_groups": results}
-    if module._diff:
-        changed = [entry["name"] for entry in results if entry["changed"]]
-        result["diff"] = {
-            "before": {name: diffs[name][0] for name in changed},
-            "after": {name: diffs[name][1] for name in changed},
-        }
+    result = list_result("log_groups", results, module._diff)
     module.exit_json(**result)
 
 

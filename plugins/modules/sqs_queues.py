@@ -116,6 +116,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import compare_aws_tags
 from ansible_collections.secureinfra.baseline.plugins.module_utils.list_input import (
     duplicate_errors,
+    list_result,
     tag_errors,
 )
 
@@ -322,14 +323,7 @@ def main() -> None:
     client = module.client("sqs", retry_decorator=AWSRetry.jittered_backoff())
     predicted = Predicted(module, client)
     results = [ensure(module, client, queue, predicted) for queue in module.params["queues"]]
-    diffs = {entry["name"]: entry.pop("diff") for entry in results}
-    result: dict[str, Any] = {"changed": any(entry["changed"] for entry in results), "queues": results}
-    if module._diff:
-        changed = [entry["name"] for entry in results if entry["changed"]]
-        result["diff"] = {
-            "before": {name: diffs[name][0] for name in changed},
-            "after": {name: diffs[name][1] for name in changed},
-        }
+    result = list_result("queues", results, module._diff)
     module.exit_json(**result)
 
 

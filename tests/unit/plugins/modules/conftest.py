@@ -79,3 +79,20 @@ def run_module() -> Callable[..., dict[str, Any]]:
         return result
 
     return _run
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the AWS operations called (by the module or the test) from now on. Test files that
+    define their own `calls` (to answer some operations themselves) override this one."""
+    import botocore.client
+
+    seen: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def spy(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
+        seen.append(operation_name)
+        return original(self, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
+    return seen

@@ -112,12 +112,18 @@ def _stored(client) -> dict[str, Any]:
 
 
 def _with_bucket(extra: str) -> list[dict[str, Any]]:
-    s3 = {**S3_DATA, "field_selectors": [*S3_DATA["field_selectors"][:2], {
-        "field": "resources.ARN", "starts_with": [*S3_DATA["field_selectors"][2]["starts_with"], extra]}]}
+    s3 = {
+        **S3_DATA,
+        "field_selectors": [
+            *S3_DATA["field_selectors"][:2],
+            {"field": "resources.ARN", "starts_with": [*S3_DATA["field_selectors"][2]["starts_with"], extra]},
+        ],
+    }
     return [MANAGEMENT, s3, DYNAMODB_DATA]
 
 
 # ----------------------------------------------------------------------------- set, read back, rerun
+
 
 def test_sets_s3_dynamodb_and_management_selectors(cloudtrail, run_module, put_calls):
     result = run_module(mod, _args(SELECTORS))
@@ -140,9 +146,10 @@ def test_result_is_snake_case(cloudtrail, run_module):
     result = run_module(mod, _args(SELECTORS))
     by_name = {s["name"]: s for s in result["advanced_event_selectors"]}
     s3 = {f["field"]: f for f in by_name["S3 data events for the audit buckets"]["field_selectors"]}
-    assert s3["resources.ARN"] == {"field": "resources.ARN",
-                                   "starts_with": ["arn:aws:s3:::secureinfra-audit-logs/",
-                                                   "arn:aws:s3:::secureinfra-state/"]}
+    assert s3["resources.ARN"] == {
+        "field": "resources.ARN",
+        "starts_with": ["arn:aws:s3:::secureinfra-audit-logs/", "arn:aws:s3:::secureinfra-state/"],
+    }
     ddb = {f["field"]: f for f in by_name["DynamoDB data events for the lock table"]["field_selectors"]}
     assert ddb["resources.ARN"] == {"field": "resources.ARN", "equals": [TABLE_ARN]}
 
@@ -157,14 +164,18 @@ def test_trail_arn_accepted(cloudtrail, run_module, put_calls):
 
 # ----------------------------------------------------------------------------- normalisation
 
+
 def test_order_of_selectors_fields_and_values_is_ignored(cloudtrail, run_module, put_calls):
     cloudtrail.put_event_selectors(TrailName=TRAIL, AdvancedEventSelectors=API_SELECTORS)
     put_calls.clear()
     reordered = [
-        {**selector, "field_selectors": [
-            {k: list(reversed(v)) if isinstance(v, list) else v for k, v in field.items()}
-            for field in reversed(selector["field_selectors"])
-        ]}
+        {
+            **selector,
+            "field_selectors": [
+                {k: list(reversed(v)) if isinstance(v, list) else v for k, v in field.items()}
+                for field in reversed(selector["field_selectors"])
+            ],
+        }
         for selector in reversed(SELECTORS)
     ]
     reversed_prefixes = [f"arn:aws:s3:::{b}/" for b in reversed(BUCKETS)]
@@ -177,8 +188,18 @@ def test_absent_and_empty_conditions_are_the_same(cloudtrail, run_module, put_ca
     cloudtrail.put_event_selectors(TrailName=TRAIL, AdvancedEventSelectors=API_SELECTORS)
     put_calls.clear()
     padded = [
-        {**MANAGEMENT, "field_selectors": [{"field": "eventCategory", "equals": ["Management"],
-                                            "not_equals": [], "starts_with": None, "ends_with": []}]},
+        {
+            **MANAGEMENT,
+            "field_selectors": [
+                {
+                    "field": "eventCategory",
+                    "equals": ["Management"],
+                    "not_equals": [],
+                    "starts_with": None,
+                    "ends_with": [],
+                }
+            ],
+        },
         S3_DATA,
         DYNAMODB_DATA,
     ]
@@ -188,32 +209,61 @@ def test_absent_and_empty_conditions_are_the_same(cloudtrail, run_module, put_ca
 
 def test_normalise_api_shapes():
     absent = {"FieldSelectors": [{"Field": "eventCategory", "Equals": ["Management"]}]}
-    empty = {"Name": "", "FieldSelectors": [
-        {"Field": "eventCategory", "Equals": ["Management"], "NotEquals": [], "StartsWith": [],
-         "EndsWith": []},
-    ]}
+    empty = {
+        "Name": "",
+        "FieldSelectors": [
+            {
+                "Field": "eventCategory",
+                "Equals": ["Management"],
+                "NotEquals": [],
+                "StartsWith": [],
+                "EndsWith": [],
+            },
+        ],
+    }
     assert mod.normalise([absent]) == mod.normalise([empty])
     assert mod.normalise(None) == mod.normalise([]) == []
-    two = {"FieldSelectors": [
-        {"Field": "resources.ARN", "StartsWith": ["b", "a"]},
-        {"Field": "eventCategory", "Equals": ["Data"]},
-    ]}
-    assert mod.normalise([two]) == [{"FieldSelectors": [
-        {"Field": "eventCategory", "Equals": ["Data"]},
-        {"Field": "resources.ARN", "StartsWith": ["a", "b"]},
-    ]}]
+    two = {
+        "FieldSelectors": [
+            {"Field": "resources.ARN", "StartsWith": ["b", "a"]},
+            {"Field": "eventCategory", "Equals": ["Data"]},
+        ]
+    }
+    assert mod.normalise([two]) == [
+        {
+            "FieldSelectors": [
+                {"Field": "eventCategory", "Equals": ["Data"]},
+                {"Field": "resources.ARN", "StartsWith": ["a", "b"]},
+            ]
+        }
+    ]
 
 
 def test_all_six_operators_map_both_ways():
-    option = {"field": "eventName", "equals": ["a"], "not_equals": ["b"], "starts_with": ["c"],
-              "not_starts_with": ["d"], "ends_with": ["e"], "not_ends_with": ["f"]}
+    option = {
+        "field": "eventName",
+        "equals": ["a"],
+        "not_equals": ["b"],
+        "starts_with": ["c"],
+        "not_starts_with": ["d"],
+        "ends_with": ["e"],
+        "not_ends_with": ["f"],
+    }
     api = mod.field_selector_to_api(option)
-    assert api == {"Field": "eventName", "Equals": ["a"], "NotEquals": ["b"], "StartsWith": ["c"],
-                   "NotStartsWith": ["d"], "EndsWith": ["e"], "NotEndsWith": ["f"]}
+    assert api == {
+        "Field": "eventName",
+        "Equals": ["a"],
+        "NotEquals": ["b"],
+        "StartsWith": ["c"],
+        "NotStartsWith": ["d"],
+        "EndsWith": ["e"],
+        "NotEndsWith": ["f"],
+    }
     assert mod.field_selector_to_snake(api) == option
 
 
 # ----------------------------------------------------------------------------- change
+
 
 def test_change_is_applied(cloudtrail, run_module, put_calls):
     run_module(mod, _args(SELECTORS))
@@ -250,7 +300,8 @@ def test_replaces_default_basic_selector(cloudtrail, run_module, put_calls):
     result = run_module(mod, _args([MANAGEMENT]), diff=True)
     assert result["changed"] is True
     assert result["diff"]["before"]["event_selectors"] == [
-        {"read_write_type": "All", "include_management_events": True, "data_resources": []}]
+        {"read_write_type": "All", "include_management_events": True, "data_resources": []}
+    ]
     assert result["diff"]["after"]["event_selectors"] == []
     assert _stored(cloudtrail) == {"advanced": mod.normalise(API_SELECTORS[:1]), "basic": []}
     assert run_module(mod, _args([MANAGEMENT]))["changed"] is False
@@ -258,6 +309,7 @@ def test_replaces_default_basic_selector(cloudtrail, run_module, put_calls):
 
 
 # ----------------------------------------------------------------------------- check mode
+
 
 def test_check_mode_on_new_trail_writes_nothing(cloudtrail, run_module, put_calls):
     result = run_module(mod, _args(SELECTORS), check_mode=True)
@@ -284,6 +336,7 @@ def test_check_mode_unchanged(cloudtrail, run_module, put_calls):
 
 # ----------------------------------------------------------------------------- diff
 
+
 def test_diff_before_and_after(cloudtrail, run_module):
     first = run_module(mod, _args([MANAGEMENT]), diff=True)
     assert first["diff"]["before"] == {"advanced_event_selectors": [], "event_selectors": []}
@@ -305,20 +358,28 @@ def test_no_diff_key_without_diff_mode(cloudtrail, run_module):
 
 # ----------------------------------------------------------------------------- failures
 
+
 def test_missing_trail_fails(cloudtrail, run_module, put_calls):
     result = run_module(mod, _args(SELECTORS, trail_name="no-such-trail"), expect_failure=True)
     assert "Trail no-such-trail not found" in result["msg"]
     assert put_calls == []
 
 
-@pytest.mark.parametrize(("selectors", "message"), [
-    ([], "at least one selector"),
-    ([{"name": "empty", "field_selectors": []}], "selector empty: field_selectors must not be empty"),
-    ([{"name": "bare", "field_selectors": [{"field": "eventCategory"}]}],
-     "selector bare: field eventCategory needs at least one condition"),
-    ([{"field_selectors": [{"field": "eventCategory", "equals": []}]}],
-     "selector #0: field eventCategory needs at least one condition"),
-])
+@pytest.mark.parametrize(
+    ("selectors", "message"),
+    [
+        ([], "at least one selector"),
+        ([{"name": "empty", "field_selectors": []}], "selector empty: field_selectors must not be empty"),
+        (
+            [{"name": "bare", "field_selectors": [{"field": "eventCategory"}]}],
+            "selector bare: field eventCategory needs at least one condition",
+        ),
+        (
+            [{"field_selectors": [{"field": "eventCategory", "equals": []}]}],
+            "selector #0: field eventCategory needs at least one condition",
+        ),
+    ],
+)
 def test_validation_before_any_call(cloudtrail, run_module, selectors, message):
     with mock.patch.object(mod.AnsibleAWSModule, "client", side_effect=AssertionError("AWS called")):
         result = run_module(mod, _args(selectors), expect_failure=True)

@@ -8,7 +8,6 @@ import zipfile
 from typing import Any
 
 import boto3
-import botocore.client
 import pytest
 from ansible_collections.secureinfra.baseline.plugins.modules import lambda_permissions as mod
 
@@ -38,19 +37,6 @@ def lam(aws):
             Code={"ZipFile": _zip()},
         )
     return client
-
-
-@pytest.fixture
-def calls(monkeypatch):
-    seen: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def spy(self, operation_name, api_params):
-        seen.append(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
-    return seen
 
 
 def s3(**overrides: Any) -> dict[str, Any]:

@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import boto3
-import botocore.client
 import pytest
 from ansible_collections.secureinfra.baseline.plugins.modules import sns_encrypted_topic as mod
 
@@ -33,20 +32,6 @@ OPS = {"protocol": "sqs", "endpoint": "arn:aws:sqs:us-east-1:123456789012:ops"}
 @pytest.fixture
 def sns(aws):
     return boto3.client("sns", region_name="us-east-1")
-
-
-@pytest.fixture
-def calls(monkeypatch):
-    """Names of the AWS operations called (by the module or the test) from now on."""
-    seen: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def spy(self, operation_name, api_params):
-        seen.append(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
-    return seen
 
 
 def args(**overrides: Any) -> dict[str, Any]:

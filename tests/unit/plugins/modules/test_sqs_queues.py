@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 import boto3
-import botocore.client
 import pytest
 from ansible_collections.secureinfra.baseline.plugins.modules import sqs_queues as mod
 
@@ -16,20 +15,6 @@ WRITES = {"CreateQueue", "SetQueueAttributes", "TagQueue", "UntagQueue", "Delete
 @pytest.fixture
 def sqs(aws):
     return boto3.client("sqs", region_name="us-east-1")
-
-
-@pytest.fixture
-def calls(monkeypatch):
-    """Names of the AWS operations called (by the module or the test) from now on."""
-    seen: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def spy(self, operation_name, api_params):
-        seen.append(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
-    return seen
 
 
 def queue(name: str = "baseline-processor-dlq", **overrides: Any) -> dict[str, Any]:
