@@ -61,6 +61,23 @@ def run_until_down(front: ThrottleProxy, after: int, log: Path) -> tuple[int, st
     return rc, log.read_text()
 
 
+def msg_values(printed: str) -> list[str]:
+    """Each `msg:` of the yaml result format, with the lines it wraps onto (indented deeper) joined."""
+    reasons: list[str] = []
+    lines = printed.splitlines()
+    for number, line in enumerate(lines):
+        if not line.strip().startswith("msg:"):
+            continue
+        indent = len(line) - len(line.lstrip())
+        parts = [line.strip()]
+        for following in lines[number + 1 :]:
+            if not following.strip() or len(following) - len(following.lstrip()) <= indent:
+                break
+            parts.append(following.strip())
+        reasons.append(" ".join(parts))
+    return reasons
+
+
 def failed_results(output: dict[str, Any]) -> list[dict[str, Any]]:
     return [
         item
@@ -86,7 +103,7 @@ def test_endpoint_down_mid_run_fails_clearly_and_rerun_converges(tmp_path: Path)
         assert fatal, printed[-3000:]
         # The result's msg (the yaml result format of ansible.cfg prints it on a line of its own):
         # what failed, and botocore's reason with the endpoint.
-        reasons = [line.strip() for line in printed.splitlines() if line.strip().startswith("msg:")]
+        reasons = msg_values(printed)
         assert reasons, printed[-3000:]
         for reason in reasons:
             assert f'endpoint URL: "http://127.0.0.1:{FRONT_PORT}/"' in reason, reasons
