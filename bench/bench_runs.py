@@ -60,27 +60,18 @@ BOTH = "no-op rerun, both regions"
 CHECK = "check mode, both regions"
 # name -> extra ansible-playbook arguments
 RUNS = {ONE: ["--limit", "us-east-1"], BOTH: [], CHECK: ["--check"]}
-# One mitogen interpreter per host: mitogen keys a local connection by its Python command only, so
-# every host of the play shares one interpreter (one process: the regions' modules take turns on one
-# core). A path that differs per host ("bin/./python", "bin/././python", ...: the same file) gives
-# each host its own interpreter. The value for the preflight role's ansible_python_interpreter
-# default (bench/README.md, "Levers").
-PER_HOST_PYTHON = (
-    "{{ ansible_playbook_python | dirname }}/"
-    "{{ './' * (groups['all'] | sort).index(inventory_hostname) }}"
-    "{{ ansible_playbook_python | basename }}"
-)
 # Levers measured on the no-op rerun of both regions: name -> (environment, ansible-playbook args).
+# Each turns one of the kept settings off again (or tries one not kept), to show what it pays.
 LEVERS: dict[str, tuple[dict[str, str], list[str]]] = {
-    "one mitogen interpreter per host (ansible_python_interpreter per host)": (
+    "one mitogen interpreter for every host (no per-host Python path)": (
         {},
-        ["--extra-vars", json.dumps({"ansible_python_interpreter": PER_HOST_PYTHON})],
+        ["--extra-vars", json.dumps({"ansible_python_interpreter": "{{ ansible_playbook_python }}"})],
     ),
-    "strategy linear (no mitogen)": ({"ANSIBLE_STRATEGY": "linear"}, []),
-    "botocore models loaded once per interpreter (bench/levers/sitecustomize.py)": (
-        {"PYTHONPATH": str(REPO / "bench" / "levers")},
+    "mitogen's CPU pinning kept (SECUREINFRA_MITOGEN_PIN_CPUS=1)": (
+        {"SECUREINFRA_MITOGEN_PIN_CPUS": "1"},
         [],
     ),
+    "strategy linear (no mitogen)": ({"ANSIBLE_STRATEGY": "linear"}, []),
     "mitogen with 2 connection multiplexers (MITOGEN_CPU_COUNT=2)": ({"MITOGEN_CPU_COUNT": "2"}, []),
 }
 

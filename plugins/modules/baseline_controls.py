@@ -315,6 +315,7 @@ with contextlib.suppress(ImportError):  # a missing boto3 or botocore is reporte
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
 from ansible_collections.secureinfra.baseline.plugins.module_utils.verify_controls import evaluate
 from ansible_collections.secureinfra.baseline.plugins.module_utils.verify_read import read_snapshot
 
@@ -461,6 +462,7 @@ def session_clients(module: AnsibleAWSModule, account_id: str) -> Callable[[str]
 
 
 def main() -> None:
+    share_data_loader()
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     if not module.region:
         module.fail_json(

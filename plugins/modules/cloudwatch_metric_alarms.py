@@ -249,6 +249,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_list_to_ansible_dict,
     compare_aws_tags,
 )
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
 
 BATCH = 100  # DescribeAlarms and DeleteAlarms accept at most 100 AlarmNames
 ALARM_TYPES = ["MetricAlarm", "CompositeAlarm"]
@@ -659,6 +660,7 @@ def run(module: AnsibleAWSModule, client: Any) -> dict[str, Any]:
 
 
 def main() -> None:
+    share_data_loader()
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     errors = validation_errors(module.params)
     if errors:

@@ -162,6 +162,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_list_to_ansible_dict,
     compare_aws_tags,
 )
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
 
 View = dict[str, Any]
 
@@ -457,6 +458,7 @@ def ensure_absent(module: AnsibleAWSModule, client: Any, current: View) -> tuple
 
 
 def main() -> None:
+    share_data_loader()
     module = AnsibleAWSModule(
         argument_spec={
             "name": {"type": "str", "required": True},

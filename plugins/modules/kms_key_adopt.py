@@ -109,6 +109,7 @@ with contextlib.suppress(ImportError):  # a missing botocore is reported by Ansi
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
 
 ALIAS_PREFIX = "alias/"
 UNREADABLE = ["AccessDeniedException", "NotFoundException", "KMSInvalidStateException"]
@@ -257,6 +258,7 @@ def run(module: AnsibleAWSModule, client: Any) -> dict[str, Any]:
 
 
 def main() -> None:
+    share_data_loader()
     module = AnsibleAWSModule(
         argument_spec={
             "alias": {"type": "str", "required": True},

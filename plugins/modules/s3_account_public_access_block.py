@@ -119,6 +119,7 @@ with contextlib.suppress(ImportError):  # a missing botocore is reported by Ansi
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
 
 Settings = dict[str, bool]
 # Option name => S3 Control's field name, in the order AWS lists them.
@@ -213,6 +214,7 @@ def main() -> None:
         restrict_public_buckets=dict(type="bool", default=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
+    share_data_loader()
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     if not ACCOUNT_ID.match(module.params["account_id"]):
         module.fail_json(

@@ -62,6 +62,7 @@ with contextlib.suppress(ImportError):  # reported by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.secureinfra.baseline.plugins.module_utils import s3_settings as s3s
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
 
 NOT_FOUND = s3s.ENCRYPTION_NOT_FOUND
 
@@ -79,6 +80,7 @@ def current_rule(module: AnsibleAWSModule, client: Any, bucket: str) -> dict[str
 
 
 def main() -> None:
+    share_data_loader()
     module = AnsibleAWSModule(
         argument_spec={
             "bucket_name": {"type": "str", "required": True},

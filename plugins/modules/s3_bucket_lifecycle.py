@@ -89,6 +89,7 @@ with contextlib.suppress(ImportError):  # reported by AnsibleAWSModule
 
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.secureinfra.baseline.plugins.module_utils import s3_settings as s3s
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
 
 NOT_FOUND = s3s.LIFECYCLE_NOT_FOUND
 
@@ -130,6 +131,7 @@ def main() -> None:
         "noncurrent_version_expiration_days": {"type": "int"},
         "abort_incomplete_multipart_upload_days": {"type": "int"},
     }
+    share_data_loader()
     module = AnsibleAWSModule(
         argument_spec={
             "bucket_name": {"type": "str", "required": True},

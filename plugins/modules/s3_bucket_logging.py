@@ -108,6 +108,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.secureinfra.baseline.plugins.module_utils import s3_settings as s3s
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
 
 View = dict[str, Any]
 
@@ -157,6 +158,7 @@ def write_logging(module: AnsibleAWSModule, client: Any, bucket: str, view: View
 
 
 def main() -> None:
+    share_data_loader()
     module = AnsibleAWSModule(
         argument_spec={
             "bucket_name": {"type": "str", "required": True, "aliases": ["name"]},

@@ -94,6 +94,7 @@ with contextlib.suppress(ImportError):  # a missing botocore is reported by Ansi
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
 
 ATTRIBUTE = "KmsMasterKeyId"
 # arn:<partition>:sns:<region>:<account>:<topic name>
@@ -145,6 +146,7 @@ def apply(module: AnsibleAWSModule, client: Any, arn: str, wanted: str | None) -
 
 
 def main() -> None:
+    share_data_loader()
     module = AnsibleAWSModule(
         argument_spec={
             "topic_arn": {"type": "str", "required": True},
