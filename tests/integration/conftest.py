@@ -32,6 +32,18 @@ REGIONS = ("us-east-1", "us-west-1")
 ANSIBLE_PLAYBOOK = str(Path(os.sys.executable).parent / "ansible-playbook")
 
 
+def failed_results(output: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every failed task result (and failed loop item) of a run's JSON output, in order."""
+    return [
+        item
+        for play in output.get("plays", [])
+        for task in play.get("tasks", [])
+        for result in task.get("hosts", {}).values()
+        for item in [result, *result.get("results", [])]
+        if item.get("failed")
+    ]
+
+
 @dataclass
 class PlaybookRun:
     rc: int
@@ -45,16 +57,10 @@ class PlaybookRun:
 
     def failed_messages(self) -> list[str]:
         """The msg of every failed task result (and failed loop item), in order."""
-        messages = []
-        for play in self.output.get("plays", []):
-            for task in play.get("tasks", []):
-                for result in task.get("hosts", {}).values():
-                    for item in [result, *result.get("results", [])]:
-                        if item.get("failed"):
-                            messages.append(
-                                f"{item.get('msg', '')} {json.dumps(item.get('argument_errors', ''))}"
-                            )
-        return messages
+        return [
+            f"{item.get('msg', '')} {json.dumps(item.get('argument_errors', ''))}"
+            for item in failed_results(self.output)
+        ]
 
     def changed_tasks(self) -> list[str]:
         names = []

@@ -17,9 +17,8 @@ import random
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
-from conftest import ANSIBLE_PLAYBOOK, PORT, REPO_ROOT, Emulator, PlaybookRun
+from conftest import ANSIBLE_PLAYBOOK, PORT, REPO_ROOT, Emulator, PlaybookRun, failed_results
 from support.throttle_proxy import ThrottleProxy
 from test_verify import HOME
 
@@ -76,17 +75,6 @@ def msg_values(printed: str) -> list[str]:
             parts.append(following.strip())
         reasons.append(" ".join(parts))
     return reasons
-
-
-def failed_results(output: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        item
-        for play in output.get("plays", [])
-        for task in play.get("tasks", [])
-        for result in task.get("hosts", {}).values()
-        for item in [result, *result.get("results", [])]
-        if item.get("failed")
-    ]
 
 
 def test_endpoint_down_mid_run_fails_clearly_and_rerun_converges(tmp_path: Path) -> None:

@@ -51,7 +51,7 @@ from typing import Any
 
 import boto3
 import pytest
-from conftest import ANSIBLE_PLAYBOOK, PORT, REPO_ROOT, PlaybookRun
+from conftest import ANSIBLE_PLAYBOOK, PORT, REPO_ROOT, PlaybookRun, failed_results
 from support.recorder import Call, classify
 from support.throttle_proxy import ThrottleProxy
 
@@ -182,17 +182,6 @@ class Iteration:
                 stats.get("failures", 0) or stats.get("unreachable", 0) for stats in run.stats.values()
             )
         )
-
-
-def failed_results(output: dict[str, Any]) -> list[dict[str, Any]]:
-    return [
-        item
-        for play in output.get("plays", [])
-        for task in play.get("tasks", [])
-        for result in task.get("hosts", {}).values()
-        for item in [result, *result.get("results", [])]
-        if item.get("failed")
-    ]
 
 
 def write_inventory(path: Path, accounts: tuple[str, ...]) -> Path:

@@ -7,6 +7,7 @@ The moto fixture gives each test a fresh in-process AWS.
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Callable, Iterator
 from types import ModuleType
@@ -81,18 +82,29 @@ def run_module() -> Callable[..., dict[str, Any]]:
     return _run
 
 
-@pytest.fixture
-def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Names of the AWS operations called (by the module or the test) from now on. Test files that
-    define their own `calls` (to answer some operations themselves) override this one."""
+def _spy_on_calls(monkeypatch: pytest.MonkeyPatch, entry: Callable[[str, dict[str, Any]], Any]) -> list[Any]:
+    """entry(operation, params) of every AWS call made (by the module or the test) from now on."""
     import botocore.client
 
-    seen: list[str] = []
+    seen: list[Any] = []
     original = botocore.client.BaseClient._make_api_call
 
     def spy(self: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
-        seen.append(operation_name)
+        seen.append(entry(operation_name, api_params))
         return original(self, operation_name, api_params)
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
     return seen
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Names of the AWS operations called (by the module or the test) from now on. Test files that
+    define their own `calls` (to answer some operations themselves) override this one."""
+    return _spy_on_calls(monkeypatch, lambda operation, _params: operation)
+
+
+@pytest.fixture
+def calls_with_params(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict[str, Any]]]:
+    """(operation, a copy of its params) of every AWS call made from now on."""
+    return _spy_on_calls(monkeypatch, lambda operation, params: (operation, copy.deepcopy(params)))

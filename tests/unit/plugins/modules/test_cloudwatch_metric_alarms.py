@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import copy
-
 import boto3
-import botocore.client
 import pytest
 from ansible_collections.secureinfra.baseline.plugins.modules import cloudwatch_metric_alarms as mod
 
@@ -43,17 +40,9 @@ def cw(aws):
 
 
 @pytest.fixture
-def calls(monkeypatch):
+def calls(calls_with_params):
     """(operation, params) of every AWS call made (by the module or the test) from now on."""
-    seen: list[tuple[str, dict]] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def spy(self, operation_name, api_params):
-        seen.append((operation_name, copy.deepcopy(api_params)))
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
-    return seen
+    return calls_with_params
 
 
 def _describe(cw, name):

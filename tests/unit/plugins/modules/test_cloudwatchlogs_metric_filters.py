@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import copy
-
 import boto3
-import botocore.client
 import pytest
 from ansible_collections.secureinfra.baseline.plugins.modules import cloudwatchlogs_metric_filters as mod
 
@@ -40,17 +37,9 @@ def logs(aws):
 
 
 @pytest.fixture
-def calls(monkeypatch):
-    """(operation, params) of every AWS call made from now on."""
-    seen: list[tuple[str, dict]] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def spy(self, operation_name, api_params):
-        seen.append((operation_name, copy.deepcopy(api_params)))
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
-    return seen
+def calls(calls_with_params):
+    """(operation, params) of every AWS call made (by the module or the test) from now on."""
+    return calls_with_params
 
 
 def _filters(logs):

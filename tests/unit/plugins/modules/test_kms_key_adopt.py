@@ -25,20 +25,6 @@ def make_key(kms, description=DESCRIPTION, tags=TAGS):
     return kms.create_key(Description=description, Tags=tag_list)["KeyMetadata"]["KeyId"]
 
 
-@pytest.fixture
-def calls(monkeypatch):
-    """Names of the AWS operations called from now on."""
-    seen: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def spy(self, operation_name, api_params):
-        seen.append(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
-    return seen
-
-
 def _target(kms):
     return {a["AliasName"]: a.get("TargetKeyId") for a in kms.list_aliases()["Aliases"]}.get(ALIAS)
 

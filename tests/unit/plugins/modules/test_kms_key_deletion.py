@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 
 import boto3
-import botocore.client
 import pytest
 from ansible_collections.secureinfra.baseline.plugins.modules import kms_key_deletion as mod
 
@@ -22,20 +21,6 @@ def key(kms):
     key_id = kms.create_key()["KeyMetadata"]["KeyId"]
     kms.create_alias(AliasName=ALIAS, TargetKeyId=key_id)
     return key_id
-
-
-@pytest.fixture
-def calls(monkeypatch):
-    """Names of the AWS operations called from now on."""
-    seen: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def spy(self, operation_name, api_params):
-        seen.append(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
-    return seen
 
 
 def _aliases(kms):

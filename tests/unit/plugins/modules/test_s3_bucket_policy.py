@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import boto3
-import botocore.client
 import pytest
 from ansible_collections.secureinfra.baseline.plugins.modules import s3_bucket_policy as mod
 
@@ -33,19 +32,6 @@ def s3(aws):
     client = boto3.client("s3", region_name="us-east-1")
     client.create_bucket(Bucket=BUCKET)
     return client
-
-
-@pytest.fixture
-def calls(monkeypatch):
-    seen: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def spy(self, operation_name, api_params):
-        seen.append(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
-    return seen
 
 
 def current(s3):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import boto3
-import botocore.client
 import pytest
 from ansible_collections.secureinfra.baseline.plugins.modules import sns_topic_encryption as mod
 
@@ -18,20 +17,6 @@ def sns(aws):
 @pytest.fixture
 def topic(sns):
     return sns.create_topic(Name="baseline-alarms")["TopicArn"]
-
-
-@pytest.fixture
-def calls(monkeypatch):
-    """Names of the AWS operations called (by the module or the test) from now on."""
-    seen: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def spy(self, operation_name, api_params):
-        seen.append(operation_name)
-        return original(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
-    return seen
 
 
 def _key(sns, arn):

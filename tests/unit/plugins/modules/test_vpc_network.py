@@ -5,12 +5,9 @@ mutating call, and a no-op makes one read per resource kind."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
-from unittest import mock
 
 import boto3
-import botocore.client
 import pytest
 from ansible_collections.secureinfra.baseline.plugins.modules import vpc_network as mod
 
@@ -60,20 +57,6 @@ def _args(**overrides: Any) -> dict[str, Any]:
     }
     args.update(overrides)
     return args
-
-
-@pytest.fixture
-def calls(aws: None) -> Iterator[list[str]]:
-    """Every AWS operation the module makes (botocore's API-call entry point)."""
-    seen: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def record(self: Any, operation: str, params: dict[str, Any]) -> Any:
-        seen.append(operation)
-        return original(self, operation, params)
-
-    with mock.patch.object(botocore.client.BaseClient, "_make_api_call", record):
-        yield seen
 
 
 @pytest.fixture
