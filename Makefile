@@ -26,11 +26,20 @@ help:
 	@echo "make localstack     LocalStack on the host, and the molecule localstack scenario against it"
 	@echo "make sanity         ansible-test sanity (and the changelog lint) on a collection-shaped copy"
 
-$(VENV)/.installed: requirements-dev.txt
+# The venv holds exactly requirements-dev.lock: every package pinned with its hashes, nothing
+# resolved at install time (--no-deps), so a clone next month installs what CI ran; `pip check`
+# fails when the lock is incomplete. `make lock` regenerates the locks from the top-level
+# requirements (requirements-dev.in, requirements-ee.in, tests/matrix/*.in).
+LOCK := requirements-dev.lock
+$(VENV)/.installed: $(LOCK)
 	test -x $(PY) || python3 -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --require-hashes --no-deps -r $(LOCK)
+	$(PY) -m pip check
 	touch $@
+
+.PHONY: lock
+lock: venv
+	$(PY) scripts/lock.py $(if $(filter 1,$(UPGRADE)),--upgrade)
 
 # ansible.cfg resolves secureinfra.baseline.* from collections/ (git-ignored): a link to this
 # checkout, made here rather than committed (a collection may hold no symlink).
