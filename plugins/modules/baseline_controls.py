@@ -247,6 +247,7 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - secureinfra.baseline.attributes.read_only
 """
 
 EXAMPLES = r"""

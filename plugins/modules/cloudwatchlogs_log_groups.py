@@ -50,6 +50,7 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - secureinfra.baseline.attributes
 notes:
   - Check mode and diff are supported.
   - CloudWatch Logs must be allowed to use the KMS key by the key's policy, or C(CreateLogGroup) and

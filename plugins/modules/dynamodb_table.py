@@ -128,6 +128,7 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - secureinfra.baseline.attributes
 """
 
 EXAMPLES = r"""

@@ -93,6 +93,7 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - secureinfra.baseline.attributes
 notes:
   - In check mode nothing is written. A role that does not exist yet is reported with the ARN it will
     have, from the account and partition that C(sts:GetCallerIdentity) reports (called only then).

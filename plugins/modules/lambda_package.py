@@ -46,6 +46,8 @@ notes:
     different (equally valid) archives from the same tree.
 author:
   - Secureinfra Platform Team (@secureinfra)
+extends_documentation_fragment:
+  - secureinfra.baseline.attributes
 """
 
 EXAMPLES = r"""

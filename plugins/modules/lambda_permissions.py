@@ -50,6 +50,7 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - secureinfra.baseline.attributes
 notes:
   - Check mode and diff are supported. A function that does not exist fails the module, in check mode too.
 author:

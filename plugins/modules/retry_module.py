@@ -66,6 +66,7 @@ author:
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
+  - secureinfra.baseline.attributes.delegated
 """
 
 EXAMPLES = r"""

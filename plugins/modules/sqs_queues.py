@@ -52,6 +52,7 @@ extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
   - amazon.aws.boto3
+  - secureinfra.baseline.attributes
 notes:
   - Check mode and diff are supported. In check mode a queue that does not exist yet is reported as created,
     with its predicted ARN and no call but the reads.

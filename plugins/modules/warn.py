@@ -20,12 +20,10 @@ options:
     description: The warning.
     type: str
     required: true
-attributes:
-  check_mode:
-    description: Warns in check mode as well; it never changes anything.
-    support: full
 author:
   - Secureinfra Platform Team (@secureinfra)
+extends_documentation_fragment:
+  - secureinfra.baseline.attributes.read_only
 """
 
 EXAMPLES = r"""
