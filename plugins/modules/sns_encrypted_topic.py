@@ -13,7 +13,7 @@ description:
   - Creates or updates one SNS standard topic and everything the baseline sets on it, in one module run
     (server-side encryption (C(KmsMasterKeyId)), access policy, display name, tags and subscriptions).
   - Replaces M(community.aws.sns_topic) (no encryption option, and no check mode for a topic not created
-    yet) followed by M(secureinfra.baseline.sns_topic_encryption) and M(community.aws.sns_topic_info).
+    yet) followed by a separate encryption step and M(community.aws.sns_topic_info).
   - A no-op run makes three reads (C(GetTopicAttributes), C(ListTagsForResource),
     C(ListSubscriptionsByTopic)) and no write.
   - A new topic is created with its encryption, policy, display name and tags in the one
