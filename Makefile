@@ -165,7 +165,7 @@ FAULT_TESTS := tests/integration/test_fault_drift_repair.py tests/integration/te
   tests/integration/test_fault_emulator_down.py
 SLOW_TESTS := tests/integration/test_real_aws_rules.py tests/integration/test_deployer_policy.py \
   tests/integration/test_multi_account.py tests/integration/test_teardown.py \
-  tests/integration/test_fault_killed.py
+  tests/integration/test_fault_killed.py tests/integration/test_awx_runner.py
 FAULTS_TESTS := tests/integration/test_bad_input.py tests/integration/test_verify_breakages.py \
   tests/integration/test_rollout.py $(FAULT_TESTS)
 LONG_TESTS := $(SLOW_TESTS) $(FAULTS_TESTS)

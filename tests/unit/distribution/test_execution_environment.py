@@ -32,6 +32,8 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
+from scripts import lock
+
 EE_FILE = REPO_ROOT / "execution-environment.yml"
 BASE_IMAGE = "quay.io/centos/centos:stream9"
 
@@ -50,14 +52,8 @@ class Context:
 
 
 def dev_pins() -> dict[str, str]:
-    """`name==version` lines of requirements-dev.txt."""
-    pins = {}
-    for line in (REPO_ROOT / "requirements-dev.txt").read_text().splitlines():
-        line = line.split("#", 1)[0].strip()
-        if "==" in line:
-            req = Requirement(line)
-            pins[req.name.lower()] = str(req.specifier).removeprefix("==")
-    return pins
+    """name -> version of every package of requirements-dev.lock (what the tests run)."""
+    return lock.pins(REPO_ROOT / "requirements-dev.lock")
 
 
 def requirement_of_python(dist: str) -> SpecifierSet:
@@ -102,7 +98,8 @@ def context(built_collection: BuiltCollection, tmp_path_factory: pytest.TempPath
     for entry in definition.get("additional_build_files", []):
         target = work / entry["src"]
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(built_collection.tarball, target)
+        tarball = entry["src"].endswith(".tar.gz")
+        shutil.copy(built_collection.tarball if tarball else REPO_ROOT / entry["src"], target)
     run(
         [
             tool("ansible-builder"),
@@ -140,7 +137,7 @@ def test_ansible_core_and_runner_are_the_pinned_ones(context: Context) -> None:
     deps = context.definition["dependencies"]
     core_name, core = pinned(deps["ansible_core"]["package_pip"])
     assert core_name == "ansible-core"
-    # The ansible-core of the `ansible==...` pin in requirements-dev.txt: what the tests run.
+    # The ansible-core of the `ansible==...` pin in requirements-dev.lock: what the tests run.
     assert dev_pins()["ansible"] == metadata.version("ansible")
     assert core == metadata.version("ansible-core")
     ansible_needs = [Requirement(r) for r in metadata.requires("ansible") or []]
@@ -249,3 +246,25 @@ def test_builder_stage_introspection_resolves(context: Context, tmp_path: Path) 
     for line in lines:
         req = Requirement(line.partition("#")[0].strip())
         assert pins[req.name.lower()] in req.specifier, f"pin {pins[req.name.lower()]} breaks {line}"
+
+
+def test_the_image_installs_the_ee_lock_with_hashes(context: Context) -> None:
+    """Every Python package of the image is requirements-ee.lock's, hash-checked, and complete."""
+    assert context.build_file("configs/requirements-ee.lock").read_text() == (
+        REPO_ROOT / "requirements-ee.lock"
+    ).read_text()
+    steps = context.containerfile[context.containerfile.index("FROM $EE_BASE_IMAGE AS base") :]
+    steps = steps[: steps.index("# Galaxy build stage")]
+    install = "--require-hashes --no-deps -r /output/requirements-ee.lock"
+    # After the base stage's ansible-core and ansible-runner, so the lock's versions win.
+    assert steps.index("$ANSIBLE_INSTALL_REFS") < steps.index(install) < steps.index("pip check")
+    ee = lock.pins(REPO_ROOT / "requirements-ee.lock")
+    deps = context.definition["dependencies"]
+    for requirement in (
+        deps["ansible_core"]["package_pip"],
+        deps["ansible_runner"]["package_pip"],
+        *deps["python"],
+    ):
+        name, version = pinned(requirement)
+        assert ee[name] == version, f"{requirement}: requirements-ee.lock has {ee.get(name)}"
+    assert "mitogen" in ee, "the project's ansible.cfg names mitogen's strategy"
