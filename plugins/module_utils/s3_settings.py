@@ -3,7 +3,8 @@
 """The settings of an S3 bucket as comparable views, and the shapes the S3 API takes.
 
 Shared by the collection's S3 modules (s3_buckets, s3_bucket_policy, s3_metrics_configuration)
-and the s3_bucket_drift filter, so that every one of them decides "changed" the same way. Pure functions: no AWS call here.
+and the s3_bucket_drift filter, so that every one of them decides "changed" the same way. Pure
+functions: no AWS call here.
 
 A view keeps only what the collection manages, in a form that compares equal when AWS would
 behave alike (policies as documents, lifecycle rules by id, tags as a dict, and so on).
