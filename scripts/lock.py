@@ -4,8 +4,8 @@ pinned with its hashes (uv pip compile --generate-hashes).
 - requirements-dev.in -> requirements-dev.lock: this checkout's venv (Python 3.11, `make venv`).
 - requirements-ee.in -> requirements-ee.lock: the execution environment (Python 3.12, as its
   image), at the dev lock's versions.
-- tests/matrix/ansible-N.txt -> tests/matrix/ansible-N.lock: a lane of the version matrix
-  (noxfile.py, Python 3.12): requirements-dev.in with that ansible release, the dev lock's
+- tests/matrix/lanes.yml -> tests/matrix/<lane>.lock: a lane of the version matrix (noxfile.py,
+  the lane's Python): requirements-dev.in with that lane's ansible release, the dev lock's
   versions for every package that release does not need otherwise.
 
 A lock keeps its pins when it is regenerated (uv reads the output file first); `--upgrade`
@@ -24,6 +24,9 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import yaml
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEV_IN = REPO_ROOT / "requirements-dev.in"
@@ -31,6 +34,7 @@ DEV_LOCK = REPO_ROOT / "requirements-dev.lock"
 EE_IN = REPO_ROOT / "requirements-ee.in"
 EE_LOCK = REPO_ROOT / "requirements-ee.lock"
 MATRIX = REPO_ROOT / "tests" / "matrix"
+LANES_FILE = MATRIX / "lanes.yml"
 # Packages a matrix lane takes from its own ansible release rather than from the dev lock.
 LANE_OWN = ("ansible", "ansible-core")
 
@@ -40,15 +44,21 @@ class Lock:
     source: Path  # the top-level requirements
     output: Path
     python: str
-    override: Path | None = None  # a matrix lane's ansible pin
+    ansible: str | None = None  # a matrix lane's ansible release, instead of requirements-dev.in's
     constrained: bool = False  # at the dev lock's versions
+
+
+def lanes() -> dict[str, dict[str, Any]]:
+    """The version matrix's lanes (tests/matrix/lanes.yml), by name."""
+    return yaml.safe_load(LANES_FILE.read_text())["lanes"]
 
 
 def locks() -> Iterator[Lock]:
     yield Lock(DEV_IN, DEV_LOCK, "3.11")
     yield Lock(EE_IN, EE_LOCK, "3.12", constrained=True)
-    for lane in sorted(MATRIX.glob("ansible-*.txt")):
-        yield Lock(DEV_IN, lane.with_suffix(".lock"), "3.12", override=lane, constrained=True)
+    for name, lane in lanes().items():
+        output = MATRIX / f"{name}.lock"
+        yield Lock(DEV_IN, output, str(lane["python"]), ansible=str(lane["ansible"]), constrained=True)
 
 
 def pins(lock: Path) -> dict[str, str]:
@@ -74,15 +84,18 @@ def compile_lock(lock: Lock, upgrade: bool, directory: Path) -> None:
     cmd = [uv, "pip", "compile", str(lock.source.relative_to(REPO_ROOT)), "--quiet"]
     cmd += ["--python-version", lock.python, "--generate-hashes", "--no-header"]
     cmd += ["-o", str(lock.output.relative_to(REPO_ROOT))]
-    if lock.override:
-        cmd += ["--override", str(lock.override.relative_to(REPO_ROOT))]
+    if lock.ansible:
+        override = directory / "override.txt"
+        override.write_text(f"ansible=={lock.ansible}\n")
+        cmd += ["--override", str(override)]
     if lock.constrained:
         cmd += ["-c", str(dev_constraints(directory))]
     if upgrade:
         cmd.append("--upgrade")
     subprocess.run(cmd, cwd=REPO_ROOT, check=True)
-    # The constraints file is temporary: name it by what it holds, not by its path.
+    # The constraints and override files are temporary: name them by what they hold.
     text = lock.output.read_text().replace(f"-c {directory}/constraints.txt", "-c requirements-dev.lock")
+    text = text.replace(f"--override {directory}/override.txt", "tests/matrix/lanes.yml")
     lock.output.write_text(text)
 
 
