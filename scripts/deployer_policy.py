@@ -7,7 +7,7 @@
 `generate` starts a private moto server with its request recorder (scripts/emulator.py) and
 records every request of: site.yml in check mode on a fresh account, a converge of both
 regions, a rerun, site.yml in check mode on the converged account and the drift report
-(scripts/drift_report.py); then, after `apply_drift` changed settings behind the playbooks'
+(playbooks/drift.yml); then, after `apply_drift` changed settings behind the playbooks'
 back (a function's timeout, versioning, key rotation, trail logging, ...), the drift report
 and the converge that puts them right. Each request is mapped to the IAM actions it needs:
 
@@ -800,17 +800,29 @@ def _recorder(endpoint: str, action: str, method: str = "POST") -> str:
         return response.read().decode()
 
 
+DRIFT_PLAYBOOK = "playbooks/drift.yml"
+
+
 def _run(cmd: list[str], endpoint: str) -> None:
     env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg")}
     print(
         "deployer-policy: " + " ".join(Path(cmd[0]).name if i == 0 else c for i, c in enumerate(cmd)),
         flush=True,
     )
-    proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
-    # The drift report exits 2 when a region drifts; anything else non-zero is a failed run.
-    if proc.returncode not in (0, 2) or (proc.returncode == 2 and "drift_report" not in cmd[1]):
+    with tempfile.TemporaryDirectory() as reports:
+        # The drift playbook's reports (drift.json says whether a non-zero exit was drift).
+        env["ANSIBLE_DRIFT_REPORT_DIR"] = reports
+        proc = subprocess.run(cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True, check=False)
+        drift = Path(reports, "drift.json")
+        status = json.loads(drift.read_text())["status"] if drift.exists() else None
+    # The drift playbook exits 2 when a region drifts (drift.json: status drift); anything else
+    # non-zero, or a drift report whose run failed, is a failed run.
+    drifted = DRIFT_PLAYBOOK in cmd and proc.returncode == 2 and status == "drift"
+    if proc.returncode != 0 and not drifted:
         sys.stderr.write(proc.stdout[-4000:] + proc.stderr[-4000:])
-        raise SystemExit(f"deployer-policy: {' '.join(cmd)} failed with {proc.returncode}")
+        raise SystemExit(
+            f"deployer-policy: {' '.join(cmd)} failed with {proc.returncode} (drift report: {status})"
+        )
 
 
 DRIFT_REGIONS = ("us-east-1", "us-west-1")
@@ -1042,7 +1054,7 @@ def record_runs(port: int) -> list[dict[str, Any]]:
     endpoint = f"http://127.0.0.1:{port}"
     bindir = Path(sys.executable).parent
     playbook = [str(bindir / "ansible-playbook"), "site.yml"]
-    drift = [sys.executable, str(REPO_ROOT / "scripts" / "drift_report.py")]
+    drift = [str(bindir / "ansible-playbook"), DRIFT_PLAYBOOK]
     confirm = f"teardown_confirm={EMULATOR_ACCOUNT}"
     teardown = [str(bindir / "ansible-playbook"), "playbooks/teardown.yml", "-e", confirm]
     runs = [[*playbook, "--check", "--diff"], playbook, playbook, [*playbook, "--check", "--diff"], drift]

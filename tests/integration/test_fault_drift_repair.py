@@ -4,22 +4,24 @@ run repairs each of them.
 A private strict emulator (TEST_EMULATOR_PORT + 3) is converged in the home region, then seven
 independent changes are made outside Ansible: versioning suspended, a bucket public-access block
 off, an alarm threshold changed, a tag removed, a statement added to a role's inline policy, key
-rotation off, and a route table taken from a gateway endpoint. scripts/drift_report.py must name
-each (the task and the resource), the site run that follows must put each back (read back with
-boto3), and a rerun and the drift report must then find nothing.
+rotation off, and a route table taken from a gateway endpoint. The drift playbook
+(playbooks/drift.yml) must name each (the task and the resource) and exit non-zero, the site run
+that follows must put each back (read back with boto3), and a rerun and the drift playbook must then
+find nothing.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import PORT, Emulator, _clients
+from support.drift import run_drift
+from support.recorder import mutating
 from test_verify import ACCOUNT, HOME, PREFIX
-
-from scripts import drift_report
 
 FAULT_PORT = PORT + 3  # beside the shared fixtures (port, +1, +2)
 DATA = f"{PREFIX}-data-{ACCOUNT}-{HOME}"
@@ -126,9 +128,7 @@ def _named(lines: list[str], words: list[str]) -> list[str]:
     return [line for line in lines if all(word in line for word in words)]
 
 
-def test_drift_is_named_and_repaired(
-    fault_emulator: Emulator, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_drift_is_named_and_repaired(fault_emulator: Emulator, tmp_path: Path) -> None:
     aws = _clients(fault_emulator.endpoint)
     converge = fault_emulator.run_playbook(limit=HOME)
     assert converge.rc == 0, converge.stderr
@@ -136,21 +136,22 @@ def test_drift_is_named_and_repaired(
     assert before["versioning"] == "Enabled" and before["rotation"] is True
     assert len(before["route_tables"]) >= 1
 
-    monkeypatch.setenv("AWS_ENDPOINT_URL", fault_emulator.endpoint)
-    assert drift_report.main(["-l", HOME]) == 0
-    capsys.readouterr()
+    in_line = run_drift(fault_emulator.endpoint, tmp_path / "before", "-l", HOME)
+    assert (in_line.rc, in_line.status) == (0, "in_line"), in_line
 
     expected = change_out_of_band(aws, before)
     changed_state = _state(aws)
     unchanged = [key for key in before if changed_state[key] == before[key]]
     assert not unchanged, unchanged
 
-    assert drift_report.main(["-l", HOME]) == 2
-    out = capsys.readouterr().out
-    lines = [line.strip() for line in out.splitlines() if line.strip().startswith("- ")]
+    drifted = run_drift(fault_emulator.endpoint, tmp_path / "drifted", "-l", HOME)
+    assert (drifted.rc, drifted.status) == (2, "drift"), drifted
+    assert mutating(drifted.calls) == [], "the dry run wrote"
+    lines = drifted.drift_lines()
+    report = "\n".join(drifted.report)
     missing = {change: words for change, words in expected.items() if not _named(lines, words)}
-    assert not missing, (missing, out)
-    assert f"{HOME}: {len(expected)} drift(s)" in out, out  # nothing else drifts
+    assert not missing, (missing, report)
+    assert f"{HOME}: {len(expected)} drift(s)" in report, report  # nothing else drifts
 
     repair = fault_emulator.run_playbook(limit=HOME)
     assert repair.rc == 0, repair.stderr
@@ -161,4 +162,5 @@ def test_drift_is_named_and_repaired(
     rerun = fault_emulator.run_playbook(limit=HOME)
     assert rerun.rc == 0, rerun.stderr
     assert rerun.changed(HOME) == 0, rerun.changed_tasks()
-    assert drift_report.main(["-l", HOME]) == 0, capsys.readouterr().out
+    after_repair = run_drift(fault_emulator.endpoint, tmp_path / "after", "-l", HOME)
+    assert (after_repair.rc, after_repair.status) == (0, "in_line"), after_repair

@@ -13,6 +13,10 @@ and the emulator's dummy credentials are environment variables, as boto3 reads t
 - A user's playbook with the single role `secureinfra.baseline.storage` and one documented input
   (`baseline_prefix`), on the second (emptied) emulator, creates the two buckets and nothing of
   the other roles.
+- `ansible-playbook secureinfra.baseline.drift`, with nothing configured, on the second emulator
+  after the installed site made the buckets: in line, it exits 0; after versioning is suspended
+  outside Ansible, it exits non-zero, prints the report and writes reports/drift.json and the JUnit
+  reports/drift.xml into the current directory, and it wrote nothing to the account.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -149,3 +154,97 @@ def test_a_user_playbook_with_one_role(
     # Only the one role ran: no key, no table of the others.
     assert not [a for a in fresh_aws("kms", REGION).list_aliases()["Aliases"] if "acme" in a["AliasName"]]
     assert fresh_aws("dynamodb", REGION).list_tables()["TableNames"] == []
+
+
+def test_drift_playbook_of_the_installed_collection(
+    user_dir: Path, fresh_emulator: Emulator, fresh_aws: Callable[..., Any]
+) -> None:
+    installed = user_dir / "collections" / "ansible_collections" / "secureinfra" / "baseline"
+    assert (installed / "playbooks" / "drift.yml").is_file()
+    # The callback Ansible loads from beside the playbook: galaxy.yml's manifest must ship it
+    # (`recursive-include playbooks/callback_plugins **.py`).
+    assert (installed / "playbooks" / "callback_plugins" / "drift_report.py").is_file(), "not shipped"
+    assert (installed / "plugins" / "callback" / "drift_report.py").is_file()
+
+    emulator.reset(fresh_emulator.port)
+    inventory = user_dir / "drift-inventory.yml"
+    inventory.write_text(f"regions:\n  hosts:\n    {REGION}:\n")
+    tags = ("--tags", "storage")
+    _playbook(user_dir, fresh_emulator.endpoint, "secureinfra.baseline.site", "-i", str(inventory), *tags)
+
+    def drift() -> tuple[subprocess.CompletedProcess[str], list[str]]:
+        env = _user_env(user_dir, fresh_emulator.endpoint)
+        del env["ANSIBLE_STDOUT_CALLBACK"]  # Ansible's own text output, as a user gets it
+        recorder = Recorder(fresh_emulator.endpoint)
+        recorder.start()
+        cmd = [str(BIN / "ansible-playbook"), "secureinfra.baseline.drift", "-i", str(inventory), *tags]
+        proc = subprocess.run(
+            cmd, cwd=user_dir, env=env, capture_output=True, text=True, timeout=1200, check=False
+        )
+        return proc, mutating(recorder.stop())
+
+    reports = user_dir / "reports"
+    in_line, writes = drift()
+    assert in_line.returncode == 0, in_line.stdout[-6000:] + in_line.stderr
+    assert writes == []
+    assert f"  {REGION}: in line with the definition" in in_line.stdout
+    assert json.loads((reports / "drift.json").read_text())["status"] == "in_line"
+
+    bucket = f"secureinfra-data-{ACCOUNT}-{REGION}"
+    fresh_aws("s3", REGION).put_bucket_versioning(
+        Bucket=bucket, VersioningConfiguration={"Status": "Suspended"}
+    )
+    drifted, writes = drift()
+    assert drifted.returncode == 2, drifted.stdout[-6000:] + drifted.stderr
+    assert writes == [], "the dry run wrote"
+    assert f"1 account x region(s) drift: {REGION} in account {ACCOUNT}" in drifted.stdout
+    assert f"  {REGION}: 1 drift(s)" in drifted.stdout
+    assert f"{bucket}: would update versioning" in drifted.stdout
+    data = json.loads((reports / "drift.json").read_text())
+    assert data["status"] == "drift"
+    (entry,) = data["account_regions"]
+    assert (entry["account"], entry["region"], entry["status"]) == (ACCOUNT, REGION, "drift")
+    case = ET.parse(reports / "drift.xml").getroot().find(f"testsuite[@name='account {ACCOUNT}']/testcase")
+    assert case is not None and case.get("name") == REGION
+    failure = case.find("failure")
+    assert failure is not None and f"{bucket}: would update versioning" in (failure.text or "")
+
+    # As AWX runs it: ansible-runner, a project whose one-line playbook imports the collection's
+    # (a job template runs a playbook file of its project), the runner's own stdout callback.
+    private = user_dir / "runner"
+    (private / "project").mkdir(parents=True)
+    (private / "project" / "drift.yml").write_text(
+        "- name: Drift report\n  ansible.builtin.import_playbook: secureinfra.baseline.drift\n"
+    )
+    env = _user_env(user_dir, fresh_emulator.endpoint)
+    del env["ANSIBLE_STDOUT_CALLBACK"]
+    recorder = Recorder(fresh_emulator.endpoint)
+    recorder.start()
+    run_args = ["-p", "drift.yml", "--ident", "drift", "--inventory", str(inventory)]
+    run_args += ["--cmdline", " ".join(tags)]
+    runner = subprocess.run(
+        [str(BIN / "ansible-runner"), "run", str(private), *run_args],
+        cwd=user_dir,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1200,
+        check=False,
+    )
+    assert mutating(recorder.stop()) == [], "the dry run wrote"
+    artifacts = private / "artifacts" / "drift"
+    assert (artifacts / "status").read_text() == "failed", runner.stdout[-6000:] + runner.stderr
+    assert (artifacts / "rc").read_text() == "2"
+    stdout = (artifacts / "stdout").read_text()
+    assert f"  {REGION}: 1 drift(s)" in stdout and f"{bucket}: would update versioning" in stdout
+    # The job's artifacts (set_stats): what AWX keeps of the run, and hands to a workflow's next node.
+    stats_events = [
+        json.loads(path.read_text())
+        for path in (artifacts / "job_events").glob("*.json")
+        if '"playbook_on_stats"' in path.read_text()
+    ]
+    (stats_event,) = stats_events
+    handed = stats_event["event_data"]["artifact_data"]["drift_report"]
+    assert handed["status"] == "drift" and handed["drifting"] == [f"{REGION} in account {ACCOUNT}"]
+    project_report = json.loads((private / "project" / "reports" / "drift.json").read_text())
+    assert project_report["status"] == "drift"
