@@ -69,7 +69,9 @@ check: emulator
 	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(BIN)/ansible-playbook site.yml --check --diff
 
 drift: emulator
-	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(PY) scripts/drift_report.py
+	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(BIN)/ansible-playbook playbooks/drift.yml $(DRIFT_ARGS); rc=$$?; [ $$rc -eq 0 ] && exit 0; \
+	  status=$$($(PY) -c 'import json, sys; print(json.load(open(sys.argv[1]))["status"])' "$${ANSIBLE_DRIFT_REPORT_DIR:-reports}/drift.json" 2>/dev/null); \
+	  [ $$rc -eq 2 ] && [ "$$status" = drift ] && exit 2; echo "make drift: the dry run failed (ansible-playbook exit $$rc)" >&2; exit 1
 
 # Every control the baseline promises, in every account x region (playbooks/verify.yml,
 # docs/verify.md): reports/verify.json, reports/verify.html, one summary line; exit 2 when a
