@@ -218,6 +218,7 @@ def test_drift_playbook_of_the_installed_collection(
     )
     env = _user_env(user_dir, fresh_emulator.endpoint)
     del env["ANSIBLE_STDOUT_CALLBACK"]
+    env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"  # the runner starts ansible-playbook by name
     recorder = Recorder(fresh_emulator.endpoint)
     recorder.start()
     run_args = ["-p", "drift.yml", "--ident", "drift", "--inventory", str(inventory)]
