@@ -8,15 +8,6 @@ tests/unit/drift; the class only collects task results and hands them over.
 
 from __future__ import annotations
 
-import json
-import os
-import xml.etree.ElementTree as ET
-from typing import Any
-
-from ansible.module_utils.parsing.convert_bool import boolean
-from ansible.plugins.callback import CallbackBase
-from ansible.template import Templar
-
 DOCUMENTATION = r"""
 ---
 name: drift_report
@@ -65,6 +56,16 @@ options:
     vars:
       - name: drift_report_dir
 """
+
+# validate-modules wants the imports after DOCUMENTATION.
+import json  # noqa: E402
+import os  # noqa: E402
+import xml.etree.ElementTree as ET  # noqa: E402
+from typing import Any  # noqa: E402
+
+from ansible.module_utils.parsing.convert_bool import boolean  # noqa: E402
+from ansible.plugins.callback import CallbackBase  # noqa: E402
+from ansible.template import Templar  # noqa: E402
 
 # The keys that name a resource in the per-resource lists the list-taking modules return
 # (sqs_queues' queues, cloudwatchlogs_log_groups' log_groups, lambda_concurrency's functions, ...).
