@@ -10,7 +10,7 @@ STRICT ?= 1
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv emulator emulator-stop demo converge check drift teardown aws-acceptance deployer-policy lint sanity changelog-lint ansible-test-units unit integration integration-main integration-slow integration-faults molecule localstack bench test test-long clean
+.PHONY: help venv emulator emulator-stop demo converge check drift teardown aws-acceptance deployer-policy lint lock matrix sanity changelog-lint ansible-test-units unit integration integration-main integration-slow integration-faults molecule localstack bench test test-long clean
 
 help:
 	@echo "make demo           set up, start the emulator, converge both regions, print a summary, verify every control"
@@ -29,7 +29,7 @@ help:
 # The venv holds exactly requirements-dev.lock: every package pinned with its hashes, nothing
 # resolved at install time (--no-deps), so a clone next month installs what CI ran; `pip check`
 # fails when the lock is incomplete. `make lock` regenerates the locks from the top-level
-# requirements (requirements-dev.in, requirements-ee.in, tests/matrix/*.in).
+# requirements (requirements-dev.in, requirements-ee.in, tests/matrix/lanes.yml).
 LOCK := requirements-dev.lock
 $(VENV)/.installed: $(LOCK)
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -209,6 +209,15 @@ test: venv browser
 
 test-long: venv
 	$(MAKE) --no-print-directory -j2 --output-sync=target integration-slow integration-faults
+
+# The version matrix (noxfile.py, tests/matrix/): one lane per supported ansible release (12, 13,
+# 14: ansible-core 2.19, 2.20, 2.21, Python 3.12), each from its own lock: ansible-test sanity with
+# that version's ignore file, the unit tests, and converge / rerun / check / verify on its own
+# emulator. Then the table (tests/output/matrix/table.md). One lane: `nox -s ansible-14`.
+.PHONY: matrix
+matrix: venv
+	rm -rf tests/output/matrix
+	$(BIN)/nox; rc=$$?; $(BIN)/nox -s matrix-table || rc=1; exit $$rc
 
 # Fault tolerance alone (issue 10, 2b-2d; docs/fault-tolerance.md): drift named and repaired, a 20%
 # throttling proxy, the endpoint closing mid-run. Private emulators on FAULT_PORT+3..+7.

@@ -242,17 +242,36 @@ TAG_CHARS = re.compile(r"[\w\s+\-=.:/@]*", re.UNICODE)
 MAX_TAGS = 50
 
 
-def aws_tag_errors(tags: Any, var: str, reserved: int = 0) -> list[str]:
-    """What AWS refuses in a tag dict; `reserved` counts tags the role adds (Name, Function...)."""
+def aws_tag_errors(
+    tags: Any, var: str, reserved: int = 0, base: Any = None, required: Any = None
+) -> list[str]:
+    """What AWS refuses in a tag dict; `reserved` counts tags the role adds (Name, Function...).
+
+    Extra tags (baseline_tags, a role's <role>_tags) add to `base`, the tags every resource
+    carries already, and are counted with them; they may not name a key of `required` (the
+    required tags, key -> the variable that sets it), which they would replace.
+    """
     if not isinstance(tags, dict):
         return [_msg(var, tags, "tags must be a dict of key: value")]
     errors = []
-    if len(tags) + reserved > MAX_TAGS:
+    for key in tags:
+        if isinstance(required, dict) and str(key) in required:
+            errors.append(
+                _msg(
+                    f"{var}.{key}",
+                    tags[key],
+                    f"{key} is a required tag, set by {required[str(key)]}; {var} adds tags to the"
+                    f" required ones ({', '.join(required)}) and cannot replace one",
+                )
+            )
+    merged = {**(base if isinstance(base, dict) else {}), **tags}
+    if len(merged) + reserved > MAX_TAGS:
         errors.append(
             _msg(
                 var,
                 len(tags),
-                f"AWS allows at most {MAX_TAGS} tags per resource and the roles add {reserved}",
+                f"AWS allows at most {MAX_TAGS} tags per resource; with the {len(merged) - len(tags)}"
+                f" every resource carries already, the roles add {reserved}",
             )
         )
     for key, value in tags.items():

@@ -10,7 +10,7 @@ from conftest import REGIONS
 ACCOUNT = "123456789012"
 FUNCTIONS = ("processor", "analytics", "key_rotation")
 VPC_FUNCTIONS = ("processor", "analytics")
-HOME_REGION = "us-east-1"  # baseline_home_region (group_vars/all.yml)
+HOME_REGION = "us-east-1"  # baseline_home_region (inventories/local/group_vars/all.yml)
 # key_rotation is account-wide (IAM is global): deployed in the home region only.
 REGION_FUNCTIONS = [(r, f) for r in REGIONS for f in FUNCTIONS if r == HOME_REGION or f != "key_rotation"]
 REQUIRED_TAGS = {

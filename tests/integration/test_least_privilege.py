@@ -53,7 +53,7 @@ FUNCTIONS = ("processor", "analytics", "key_rotation")
 VPC_FUNCTIONS = ("processor", "analytics")
 # Functions that read or write the data table (encrypted with the baseline key).
 TABLE_FUNCTIONS = ("processor", "analytics")
-HOME_REGION = "us-east-1"  # baseline_home_region (group_vars/all.yml)
+HOME_REGION = "us-east-1"  # baseline_home_region (inventories/local/group_vars/all.yml)
 HOME_ONLY = ("key_rotation",)  # account-wide: deployed in the home region only
 OTHER_REGION = {REGIONS[0]: REGIONS[1], REGIONS[1]: REGIONS[0]}
 KEY_ALIAS = "alias/secureinfra-baseline"

@@ -24,6 +24,8 @@ from ansible.vars.manager import VariableManager
 REPO = Path(__file__).resolve().parents[3]
 ROLES = sorted(p.name for p in (REPO / "roles").iterdir() if (p / "tasks" / "main.yml").is_file())
 PREFLIGHT_DEFAULTS = yaml.safe_load((REPO / "roles/preflight/defaults/main.yml").read_text())
+# Set by the preflight role itself (vars/main.yml: the required tags, which no inventory replaces).
+PREFLIGHT_VARS = yaml.safe_load((REPO / "roles/preflight/vars/main.yml").read_text())
 # Optional inputs, read with a default where they are used (explicit keys for an emulator).
 OPTIONAL = {"baseline_aws_access_key", "baseline_aws_secret_key"}
 
@@ -60,7 +62,7 @@ def test_every_shared_setting_a_role_reads_has_a_default() -> None:
     for path in (REPO / "roles").rglob("*"):
         if path.is_file() and path.suffix in {".yml", ".j2"}:
             used |= set(re.findall(r"(?<![.\w])baseline_[a-z_]+\b", path.read_text()))
-    assert used - set(PREFLIGHT_DEFAULTS) - OPTIONAL == set()
+    assert used - set(PREFLIGHT_DEFAULTS) - set(PREFLIGHT_VARS) - OPTIONAL == set()
 
 
 def test_a_play_with_a_single_role_gets_the_defaults(ansible_env) -> None:
@@ -80,7 +82,8 @@ def test_a_play_with_a_single_role_gets_the_defaults(ansible_env) -> None:
     templar = Templar(loader=loader, variables=task_vars)
     assert templar.template(task_vars["storage_bucket_prefix"]) == "acme"
     assert templar.template(task_vars["baseline_region"]) == "us-east-1"
-    assert templar.template(task_vars["storage_tags"])["Project"] == "secure-infrastructure"
+    assert templar.template(task_vars["baseline_resource_tags"])["Project"] == "secure-infrastructure"
+    assert templar.template(task_vars["storage_tags"]) == {}
     connection = templar.template(task_vars["baseline_aws_connection"])
     assert connection["region"] == "us-east-1"
     # The preflight role comes first, as the storage role's dependency.
