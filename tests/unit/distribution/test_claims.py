@@ -53,8 +53,9 @@ def test_galaxy_dependencies_admit_exactly_the_tested_series(fqcn: str) -> None:
     assert all(Version(version) in spec for version in tested), (spec, tested)
     # No older release than the oldest tested one, and only the tested major series.
     oldest = Version(tested[0])
-    assert Version(f"{oldest.major}.{oldest.minor}.{oldest.micro - 1}") not in spec or oldest.micro == 0
-    assert Version(f"{oldest.major}.{oldest.minor - 1}.99") not in spec or oldest.minor == 0
+    assert oldest.micro == 0 or Version(f"{oldest.major}.{oldest.minor}.{oldest.micro - 1}") not in spec
+    assert oldest.minor == 0 or Version(f"{oldest.major}.{oldest.minor - 1}.99") not in spec
+    assert Version(f"{oldest.major - 1}.99.99") not in spec
     majors = {Version(version).major for version in tested}
     admitted = {m for m in range(1, 30) if any(Version(f"{m}.{n}.0") in spec for n in range(0, 20))}
     assert admitted == majors, (spec, tested)
