@@ -117,7 +117,7 @@ deployer-policy: venv
 bench: venv
 	$(PY) bench/bench_runs.py
 
-# The execution environment's build context (README: Execution environment): the collection
+# The execution environment's build context (docs/awx.md): the collection
 # tarball into build/, then `ansible-builder create` into build/ee. No container engine needed.
 .PHONY: ee
 ee: venv
@@ -135,7 +135,7 @@ lint: venv
 
 # `ansible-test sanity` on a copy of the tracked files laid out as
 # ansible_collections/secureinfra/baseline (scripts/sanity.py, --local). pylint runs on plugins/
-# (the Python that ships); README "Sanity tests" says why and what cannot run here.
+# (the Python that ships); docs/testing.md ("Sanity tests") says why and what cannot run here.
 sanity: venv changelog-lint
 	$(PY) scripts/sanity.py sanity --skip-test pylint
 	$(PY) scripts/sanity.py sanity --test pylint plugins/

@@ -10,6 +10,10 @@ A measurement, not a test. From the repository root (`make bench`):
    moto without strict mode, the way its `make emulator` started it) on port+1.
 2. Now: this checkout's site with its ansible.cfg (the strategy it sets) against a strict
    emulator (as `make emulator` starts it) on port.
+   Installed: the same account, as a user of the installed collection runs it: the tarball built
+   from this checkout and installed into bench/.installed/ (git-ignored), an ansible.cfg that
+   sets only the collections path (Ansible's default strategy, linear), an inventory of hosts
+   only, and a playbook that imports secureinfra.baseline.site.
 3. Each side: the first converge of both regions, then --repeat times (interleaved: 0.1.0, now,
    0.1.0, now, ... so that other load on the machine hits both alike) a no-op rerun of one region
    (us-east-1), of both, and check mode of both. Each whole ansible-playbook process is timed:
@@ -53,6 +57,8 @@ PLAYBOOK = str(Path(PYTHON).parent / "ansible-playbook")
 # set 0.2.0; 9657891 of 2026-11-27 is the last commit before the first issue-7 commit, 35c990d).
 BASELINE_COMMIT = "9657891"
 BASELINE_DIR = REPO / "bench" / ".baseline-0.1.0"
+INSTALLED_DIR = REPO / "bench" / ".installed"
+GALAXY = str(Path(PYTHON).parent / "ansible-galaxy")
 REGIONS = ["us-east-1", "us-west-1"]
 
 ONE = "no-op rerun, us-east-1"
@@ -208,6 +214,35 @@ def baseline_emulator(root: Path, action: str, port: int) -> None:
     )
 
 
+def installed_collection() -> Path:
+    """bench/.installed: the collection as a user installs it, and nothing of this checkout's."""
+    collections = INSTALLED_DIR / "collections"
+    subprocess.run(["rm", "-rf", str(INSTALLED_DIR)], check=True)
+    (INSTALLED_DIR / "build").mkdir(parents=True)
+    (INSTALLED_DIR / "ansible.cfg").write_text(f"[defaults]\ncollections_path = {collections}\n")
+    (INSTALLED_DIR / "hosts.yml").write_text(
+        "regions:\n  hosts:\n" + "".join(f"    {region}:\n" for region in REGIONS)
+    )
+    (INSTALLED_DIR / "site.yml").write_text("- ansible.builtin.import_playbook: secureinfra.baseline.site\n")
+    env = {**_installed_env(), "ANSIBLE_CONFIG": str(INSTALLED_DIR / "ansible.cfg")}
+    build = [GALAXY, "collection", "build", str(REPO), "--output-path", str(INSTALLED_DIR / "build")]
+    subprocess.run(build, cwd=INSTALLED_DIR, env=env, check=True, stdout=subprocess.DEVNULL)
+    (tarball,) = (INSTALLED_DIR / "build").glob("secureinfra-baseline-*.tar.gz")
+    install = [GALAXY, "collection", "install", str(tarball), "-p", str(collections), "--no-deps"]
+    subprocess.run(install, cwd=INSTALLED_DIR, env=env, check=True, stdout=subprocess.DEVNULL)
+    return INSTALLED_DIR
+
+
+def _installed_env() -> dict[str, str]:
+    return {
+        **_base_env(),
+        "ANSIBLE_CONFIG": str(INSTALLED_DIR / "ansible.cfg"),
+        "ANSIBLE_INVENTORY": str(INSTALLED_DIR / "hosts.yml"),
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+
+
 def converge(side: Side) -> None:
     run = side.site("first converge, both regions")
     if run.rc != 0:
@@ -218,13 +253,17 @@ def converge(side: Side) -> None:
 def measure(sides: list[Side], repeat: int, levers: list[str], checkpoint: Callable[[], None]) -> None:
     """All runs; `checkpoint` (the report so far) after each round and each lever."""
     for side in sides:
-        converge(side)
+        if side.label == "installed":
+            # The account `now` converged; its own first run builds the functions' zips (local).
+            side.site("warm-up (the install's own Lambda build)")
+        else:
+            converge(side)
     rounds = iter(range(repeat))
     for _ in rounds:  # the first round, then the levers, then the other rounds
         _round(sides)
         checkpoint()
         break
-    now = sides[-1]
+    now = next(side for side in sides if side.label == "now")
     for lever in levers:
         env, args = LEVERS[lever]
         now.site(f"{BOTH}; lever: {lever}", *args, env=env)
@@ -355,8 +394,25 @@ def _resources(sides: list[Side]) -> list[str]:
     return lines
 
 
-def report(base: Side, now: Side, levers: list[str]) -> str:
-    sides = [base, now]
+def installed_table(now: Side, installed: Side) -> list[str]:
+    """The installed collection (Ansible's default strategy) against this checkout."""
+    lines = [
+        _row(["run", "checkout wall s", "installed wall s", "installed / checkout (wall)",
+              "checkout CPU s", "installed CPU s", "installed / checkout (CPU)"]),
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in RUNS:
+        if not installed.named(name) or not now.named(name):
+            continue
+        walls = now.median(name, "wall"), installed.median(name, "wall")
+        cpus = now.median(name, "cpu"), installed.median(name, "cpu")
+        lines.append(_row([name, f"{walls[0]:.1f}", f"{walls[1]:.1f}", f"{walls[1] / walls[0]:.2f}x",
+                           f"{cpus[0]:.1f}", f"{cpus[1]:.1f}", f"{cpus[1] / cpus[0]:.2f}x"]))
+    return lines
+
+
+def report(base: Side, now: Side, levers: list[str], installed: Side | None = None) -> str:
+    sides = [base, now, *([installed] if installed else [])]
     both_now, both_base = now.named(BOTH)[-1], base.named(BOTH)[-1]
     lines = ["# Whole-site runs on the emulator: 0.1.0 against now (bench/bench_runs.py)", ""]
     lines += [*machine(), ""]
@@ -369,6 +425,18 @@ def report(base: Side, now: Side, levers: list[str]) -> str:
         "",
         *goals(base, now),
         "",
+    ]
+    if installed and installed.named(BOTH):
+        lines += [
+            "## The installed collection, as a user runs it (Ansible's default strategy)",
+            "",
+            "The tarball of this checkout installed into bench/.installed, an ansible.cfg that sets",
+            "only the collections path, an inventory of hosts only; the account `now` converged.",
+            "",
+            *installed_table(now, installed),
+            "",
+        ]
+    lines += [
         "## Runs",
         "",
         *_runs_table(sides),
@@ -388,7 +456,7 @@ def report(base: Side, now: Side, levers: list[str]) -> str:
                                f"{run.wall / ref[0]:.2f}x", f"{run.cpu / ref[1]:.2f}x"]))
         lines.append("")
     lines += ["## Managed resources (bench/managed.py, counted after the first converge)", ""]
-    lines += [*_resources(sides), ""]
+    lines += [*_resources([base, now]), ""]
     lines += ["## API calls of the no-op rerun of both regions, by kind (top 20)", ""]
     lines += [_row(["call", "0.1.0", "now"]), "|---|---|---|"]
     kinds = sorted(set(both_now.calls) | set(both_base.calls),
@@ -417,6 +485,7 @@ def main(argv: list[str] | None = None) -> int:
     root = baseline_checkout()
     base = Side("0.1.0", root, args.port + 1, {**_base_env(), "ANSIBLE_CONFIG": str(root / "ansible.cfg")})
     now = Side("now", REPO, args.port, {**_base_env(), "ANSIBLE_CONFIG": str(REPO / "ansible.cfg")})
+    installed = Side("installed", installed_collection(), args.port, _installed_env())
     cleanups: list[Callable[[], None]] = []
     try:
         baseline_emulator(root, "start", base.port)
@@ -425,14 +494,19 @@ def main(argv: list[str] | None = None) -> int:
         if emulator.start(now.port, record=True, strict=True):
             cleanups.append(lambda: emulator.stop(now.port))
         emulator.reset(now.port)
-        measure([base, now], args.repeat, levers, lambda: args.output.write_text(report(base, now, levers)))
+        measure(
+            [base, now, installed],
+            args.repeat,
+            levers,
+            lambda: args.output.write_text(report(base, now, levers, installed)),
+        )
     finally:
         for cleanup in reversed(cleanups):
             cleanup()
-    text = report(base, now, levers)
+    text = report(base, now, levers, installed)
     args.output.write_text(text)
     print(text)
-    return 0 if all(r.rc == 0 for s in (base, now) for r in s.runs) else 1
+    return 0 if all(r.rc == 0 for s in (base, now, installed) for r in s.runs) else 1
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@ ansible-test only works inside `.../ansible_collections/<namespace>/<name>/`. Th
 such a path, so the script copies the files git knows about (tracked, plus untracked files that
 .gitignore does not exclude; deleted files are skipped) into a fresh temporary
 `ansible_collections/secureinfra/baseline/` and runs ansible-test there with `--local` (the
-sanity requirements are pinned in requirements-dev.txt: ansible-test's own bootstrap downloads
+sanity requirements are pinned in requirements-dev.lock: ansible-test's own bootstrap downloads
 from a host outside the registries this machine reaches).
 
 The copy is not a git repository: ansible-test then lists every file under the collection root

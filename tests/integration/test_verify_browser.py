@@ -88,7 +88,7 @@ def render(path: Path) -> None:
 def test_report_in_chromium(tmp_path: Path):
     executable = chromium()
     sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="playwright is pinned in requirements-dev.txt"
+        "playwright.sync_api", reason="playwright is pinned in requirements-dev.lock"
     )
     report = tmp_path / "verify.html"
     render(report)

@@ -1,6 +1,6 @@
 """Evaluator for CloudWatch Logs *JSON* filter patterns (the ``{ ... }`` form), for tests.
 
-Why this exists (measured against moto 5.2.5, the version pinned in requirements-dev.txt):
+Why this exists (measured against moto 5.2.5, the version pinned in requirements-dev.lock):
 
 * ``logs.test_metric_filter(...)`` (TestMetricFilter) is not implemented: boto3 raises
   ``NotImplementedError: The test_metric_filter action has not been implemented``.

@@ -58,7 +58,7 @@ def tool(name: str) -> str:
         return str(candidate)
     found = shutil.which(name)
     if found is None:
-        pytest.fail(f"{name} is not installed (pip install -r requirements-dev.txt)")
+        pytest.fail(f"{name} is not installed (pip install -r requirements-dev.lock)")
     return found
 
 
