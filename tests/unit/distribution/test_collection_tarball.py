@@ -8,6 +8,7 @@ the Makefile, the emulator scripts, molecule, the checkout's inventories and set
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import re
 from pathlib import PurePosixPath
@@ -67,6 +68,8 @@ URLS = {
     "documentation": "https://github.com/secureinfra/baseline/blob/main/README.md",
     "issues": "https://github.com/secureinfra/baseline/issues",
 }
+# A version section title of CHANGELOG.rst, as antsibull-changelog writes it.
+RST_VERSION = re.compile(r"^v\d+\.\d+\.\d+\S*$")
 # galaxy.yml `authors`: `Full Name <email>` or `Full Name (@github)` (the form the module docs use).
 AUTHOR = re.compile(r"^[A-Z][\w .'-]+ (<[^@\s<>]+@[^@\s<>]+\.[a-z]+>|\(@[A-Za-z0-9-]+\))$")
 
@@ -183,12 +186,48 @@ def test_dependencies_match_requirements_yml(manifest: dict) -> None:
         assert version in SpecifierSet(spec), f"{name} {version} is outside {spec}"
 
 
-def test_version_is_not_behind_the_changelog(manifest: dict) -> None:
-    version = Version(manifest["collection_info"]["version"])
-    changelog = yaml.safe_load((REPO_ROOT / "changelogs/changelog.yaml").read_text()) or {}
-    released = [Version(v) for v in (changelog.get("releases") or {})]
-    assert all(version >= v for v in released), f"{version} is older than a release in {released}"
-    assert version >= Version("0.2.0")  # the real-AWS work (issue 7) and this issue are 0.2.0
+def rst_release_versions(text: str) -> list[str]:
+    """The version sections of an antsibull-changelog CHANGELOG.rst (``v0.2.0`` over ``======``), in order."""
+    lines = text.splitlines()
+    return [
+        line[1:]
+        for line, under in itertools.pairwise(lines)
+        if RST_VERSION.match(line) and under and set(under) == {"="} and len(under) >= len(line)
+    ]
+
+
+def latest_release(changelog_yaml: str) -> str | None:
+    """The newest release of an antsibull-changelog changelog.yaml."""
+    releases = (yaml.safe_load(changelog_yaml) or {}).get("releases") or {}
+    return max(releases, key=Version) if releases else None
+
+
+def test_version_is_the_changelogs_latest_release(built_collection: BuiltCollection, manifest: dict) -> None:
+    # What users install is a release: galaxy.yml's version is the newest one in changelog.yaml,
+    # neither ahead of it (its changes still fragments) nor behind it.
+    version = galaxy_metadata()["version"]
+    assert manifest["collection_info"]["version"] == version
+    checkout = latest_release((REPO_ROOT / "changelogs/changelog.yaml").read_text())
+    assert checkout == version, (
+        f"galaxy.yml says {version}, changelogs/changelog.yaml's latest release is {checkout}"
+    )
+    shipped = latest_release(built_collection.read("changelogs/changelog.yaml").decode())
+    assert shipped == version, (
+        f"galaxy.yml says {version}, the tarball's changelog.yaml's latest release is {shipped}"
+    )
+
+
+def test_tarball_changelog_starts_with_this_version(built_collection: BuiltCollection) -> None:
+    # The CHANGELOG.rst users read in the installed collection has this version's section on top.
+    version = galaxy_metadata()["version"]
+    shipped = built_collection.read("CHANGELOG.rst").decode()
+    assert shipped == (REPO_ROOT / "CHANGELOG.rst").read_text()
+    sections = rst_release_versions(shipped)
+    assert sections, "no version section (vX.Y.Z) in the tarball's CHANGELOG.rst"
+    assert sections[0] == version, (
+        f"the tarball's CHANGELOG.rst starts with v{sections[0]}, galaxy.yml says {version}"
+    )
+    assert sections == sorted(sections, key=Version, reverse=True), sections
 
 
 def test_files_json_matches_the_members(built_collection: BuiltCollection, members: dict) -> None:
