@@ -53,7 +53,12 @@ LEFT_OUT = (
     "site.yml",
     "ansible.cfg",
     "pyproject.toml",
-    "requirements-dev.txt",
+    "requirements-dev.in",
+    "requirements-dev.lock",
+    "requirements-ee.in",
+    "requirements-ee.lock",
+    "noxfile.py",
+    "CONTRIBUTING.md",
     "requirements.yml",
     "galaxy.yml",
     "execution-environment.yml",
@@ -61,6 +66,7 @@ LEFT_OUT = (
     "tests/integration",
     "tests/support",
     "tests/conftest.py",
+    "tests/matrix",
 )
 URLS = {
     "repository": "https://github.com/secureinfra/baseline",
