@@ -10,7 +10,7 @@ STRICT ?= 1
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help venv emulator emulator-stop demo converge check drift teardown aws-acceptance deployer-policy lint lock matrix sanity changelog-lint ansible-test-units unit integration integration-main integration-slow integration-faults molecule localstack bench test test-long clean
+.PHONY: help venv emulator emulator-stop demo converge check drift teardown aws-acceptance deployer-policy lint lock sanity changelog-lint ansible-test-units unit integration integration-main integration-slow integration-faults molecule localstack bench test test-long clean
 
 help:
 	@echo "make demo           set up, start the emulator, converge both regions, print a summary, verify every control"
@@ -210,14 +210,31 @@ test: venv browser
 test-long: venv
 	$(MAKE) --no-print-directory -j2 --output-sync=target integration-slow integration-faults
 
-# The version matrix (noxfile.py, tests/matrix/): one lane per supported ansible release (12, 13,
-# 14: ansible-core 2.19, 2.20, 2.21, Python 3.12), each from its own lock: ansible-test sanity with
-# that version's ignore file, the unit tests, and converge / rerun / check / verify on its own
-# emulator. Then the table (tests/output/matrix/table.md). One lane: `nox -s ansible-14`.
-.PHONY: matrix
+# CI after `make test` (.ci/run): the long integration lanes and the matrix lanes, two at a time,
+# then the matrix table.
+.PHONY: ci-long
+ci-long: venv
+	rm -rf tests/output/matrix
+	$(MAKE) --no-print-directory -j2 --output-sync=target integration-slow integration-faults \
+	  $(addprefix matrix-,$(MATRIX_LANES)); rc=$$?; $(MAKE) --no-print-directory matrix-table || rc=1; exit $$rc
+
+# The version matrix (noxfile.py, tests/matrix/lanes.yml): one lane per supported ansible release
+# (12, 13, 14: ansible-core 2.19, 2.20, 2.21, on Python 3.12), each from its own lock: ansible-test
+# sanity with that version's ignore file, the unit tests, and converge / rerun / check / verify on
+# its own emulator. Lanes run two at a time (each has its own HOME and emulator port), then the
+# table (tests/output/matrix/table.md). One lane: `make matrix-ansible-14` or `nox -s ansible-14`.
+MATRIX_LANES := $(shell sed -n 's/^  \(ansible-[0-9][0-9]*\):$$/\1/p' tests/matrix/lanes.yml)
+.PHONY: matrix matrix-table $(addprefix matrix-,$(MATRIX_LANES))
 matrix: venv
 	rm -rf tests/output/matrix
-	$(BIN)/nox; rc=$$?; $(BIN)/nox -s matrix-table || rc=1; exit $$rc
+	$(MAKE) --no-print-directory -j2 --output-sync=target $(addprefix matrix-,$(MATRIX_LANES)); \
+	  rc=$$?; $(MAKE) --no-print-directory matrix-table || rc=1; exit $$rc
+
+$(addprefix matrix-,$(MATRIX_LANES)): matrix-%: venv
+	$(BIN)/nox -s $*
+
+matrix-table: venv
+	$(BIN)/nox -s matrix-table
 
 # Fault tolerance alone (issue 10, 2b-2d; docs/fault-tolerance.md): drift named and repaired, a 20%
 # throttling proxy, the endpoint closing mid-run. Private emulators on FAULT_PORT+3..+7.

@@ -62,10 +62,11 @@ def _record(lane: str, step: str, passed: bool, seconds: float) -> None:
     path.write_text(json.dumps(results, indent=2, sort_keys=True))
 
 
-def _step(session: nox.Session, lane: str, step: str, *cmd: str, env: dict[str, str] | None = None) -> None:
+def _step(session: nox.Session, lane: str, step: str, *commands: list[str]) -> None:
     start = time.monotonic()
     try:
-        session.run(*cmd, env=env or {})
+        for cmd in commands:
+            session.run(*cmd)
     except nox.command.CommandFailed:
         _record(lane, step, False, time.monotonic() - start)
         raise
@@ -91,18 +92,24 @@ def _lane(session: nox.Session, lane: str) -> None:
     version = session.run("ansible", "--version", silent=True) or ""
     if f"core {core}." not in version:
         session.error(f"{lane} should run ansible-core {core}, got: {version.splitlines()[0]}")
+    # The lane's own HOME: ansible-test's venv cache, ~/.ansible and the functions' build directory
+    # (under ~/.cache) are then the lane's alone, so that lanes can run side by side.
+    home = Path(session.virtualenv.location) / "home"
+    home.mkdir(exist_ok=True)
+    session.env["HOME"] = str(home)
     if "sanity" in steps:
         ignore = REPO_ROOT / "tests" / "sanity" / f"ignore-{core}.txt"
         if not ignore.is_file():
             session.error(f"{ignore.relative_to(REPO_ROOT)} is missing: every version has its ignore file")
-        _step(session, lane, "sanity", "python", "scripts/sanity.py", "sanity", "--skip-test", "pylint")
+        # As `make sanity`: every test but pylint on the whole tree, then pylint on plugins/.
+        sanity = ["python", "scripts/sanity.py", "sanity"]
+        pylint = [*sanity, "--test", "pylint", "plugins/"]
+        _step(session, lane, "sanity", [*sanity, "--skip-test", "pylint"], pylint)
     if "units" in steps:
-        _step(session, lane, "units", "pytest", "-q", "-p", "no:cacheprovider", "tests/unit")
+        _step(session, lane, "units", ["pytest", "-q", "-p", "no:cacheprovider", "tests/unit"])
     if "lifecycle" in steps:
-        # Its own emulator port, and its own HOME (the functions' build directory lives there).
-        home = Path(session.virtualenv.location) / "home"
-        home.mkdir(exist_ok=True)
-        env = {"TEST_EMULATOR_PORT": str(port), "HOME": str(home)}
+        # Its own emulator port.
+        env = {"TEST_EMULATOR_PORT": str(port)}
         junit = OUTPUT / f"{lane}-lifecycle.xml"
         junit.unlink(missing_ok=True)
         OUTPUT.mkdir(parents=True, exist_ok=True)

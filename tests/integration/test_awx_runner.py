@@ -38,7 +38,7 @@ from support.recorder import Recorder, mutating
 
 from scripts import lock, sanity
 
-AWX_PORT = PORT + 20
+AWX_PORT = PORT + 30  # beyond the slow lane's +0..+19 and the faults lane's base (slow + 20)
 EE_FILE = REPO_ROOT / "execution-environment.yml"
 FALLBACK_WARNING = "mitogen cannot be imported"
 # Makes mitogen unimportable in the EE's interpreters, as in an image built without it.
