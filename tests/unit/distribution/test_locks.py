@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import sysconfig
 from importlib import metadata
 from pathlib import Path
 
@@ -93,7 +94,9 @@ def test_the_matrix_has_a_lock_per_lane() -> None:
 def test_this_venv_holds_exactly_the_dev_lock() -> None:
     """What `make venv` installed: every locked version, and nothing else."""
     locked = lock.pins(lock.DEV_LOCK)
-    installed = {canonicalize_name(d.metadata["Name"]): d.version for d in metadata.distributions()}
+    # This venv's site-packages only: setuptools puts its vendored packages on sys.path too.
+    site = [sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]]
+    installed = {canonicalize_name(d.metadata["Name"]): d.version for d in metadata.distributions(path=site)}
     # pip and setuptools are in the lock; the venv's own copies are the lock's too.
     assert {n: v for n, v in installed.items() if locked.get(n) != v} == {}
     assert sorted(set(locked) - set(installed)) == []
