@@ -13,7 +13,7 @@ DOCUMENTATION = r"""
 name: drift_report
 type: aggregate
 short_description: Report what a dry run would change, per account x region (text, JSON, JUnit XML)
-version_added: 0.2.0
+version_added: 0.3.0
 description:
   - Records, per host (one account x region of the baseline), every task result and loop item that
     would change something (C(changed=true)) in a check-mode run, labelled with the task's name, the
