@@ -27,7 +27,9 @@ PREFLIGHT_DEFAULTS = yaml.safe_load((REPO / "roles/preflight/defaults/main.yml")
 # Set by the preflight role itself (vars/main.yml: the required tags, which no inventory replaces).
 PREFLIGHT_VARS = yaml.safe_load((REPO / "roles/preflight/vars/main.yml").read_text())
 # Optional inputs, read with a default where they are used (explicit keys for an emulator).
-OPTIONAL = {"baseline_aws_access_key", "baseline_aws_secret_key"}
+# baseline_dry_run: set by playbooks/drift.yml, read with default(false) (also by play keywords,
+# which do not see role defaults).
+OPTIONAL = {"baseline_aws_access_key", "baseline_aws_secret_key", "baseline_dry_run"}
 
 
 @pytest.fixture
