@@ -23,6 +23,10 @@ description:
     Subnets, route tables, security groups and endpoints of the VPC that are not listed are left
     alone.
   - Gateway endpoints are attached to exactly the route tables of O(subnets).
+  - A subnet cannot move to another zone. An existing subnet (found by its CIDR) in another zone
+    than its O(subnets[].availability_zone) is adopted where it is when that zone is one of
+    O(adoptable_zones) and no other subnet of O(subnets) is in it (an earlier release chose the
+    zones otherwise); RV(adopted) and the diff say so. Otherwise the run fails before any change.
 options:
   name:
     description: Name tag of the VPC.
@@ -62,7 +66,10 @@ options:
         type: str
         required: true
       availability_zone:
-        description: Name of the availability zone (an existing subnet in another zone is an error).
+        description:
+          - Name of the availability zone of a subnet to create.
+          - An existing subnet in another zone is adopted there when O(adoptable_zones) allows it,
+            and is an error otherwise.
         type: str
         required: true
       name:
@@ -77,6 +84,20 @@ options:
         description: Name tag of the subnet's route table.
         type: str
         required: true
+  adoptable_zones:
+    description:
+      - The zones, in order of preference, where an existing subnet of O(subnets) may stay when its
+        O(subnets[].availability_zone) names another one: the region's real availability zones
+        (zone-type C(availability-zone); not Local or Wavelength Zones).
+      - An existing subnet is adopted in its zone only if that zone is listed here and no other
+        subnet of O(subnets) is there; a subnet still to be created whose zone an adopted subnet
+        holds is created in the first zone of this list that no subnet of O(subnets) uses (the
+        subnets stay in distinct zones).
+      - Empty (the default) - an existing subnet in another zone is an error, as before.
+    type: list
+    elements: str
+    default: []
+    version_added: 0.3.0
   security_group:
     description:
       - A security group of the VPC, found by its name; its Name tag is the same. It has no ingress
@@ -201,6 +222,44 @@ subnet_ids:
   returned: always
   type: list
   elements: str
+adopted:
+  description:
+    - The existing subnets kept in a zone other than their O(subnets[].availability_zone) (see
+      O(adoptable_zones)), and the subnets to create moved to another zone because an adopted
+      subnet holds theirs. Empty when every subnet is where the definition puts it.
+    - Adoption writes nothing and is not a change; it is reported on every run.
+  returned: always
+  type: list
+  elements: dict
+  version_added: 0.3.0
+  contains:
+    name:
+      description: Name tag of the subnet (O(subnets[].name)).
+      type: str
+    cidr:
+      description: CIDR of the subnet.
+      type: str
+    subnet_id:
+      description: Id of the subnet; empty for a subnet still to be created.
+      type: str
+    availability_zone:
+      description: The zone the subnet is (or will be created) in.
+      type: str
+    definition_zone:
+      description: The zone O(subnets[].availability_zone) names.
+      type: str
+    reason:
+      description: Why, in words.
+      type: str
+  sample:
+    - name: net-private-0
+      cidr: 10.0.1.0/24
+      subnet_id: subnet-0123456789abcdef0
+      availability_zone: us-east-1a
+      definition_zone: us-east-1b
+      reason: >-
+        an existing subnet cannot move; us-east-1a is an availability zone of the region and no
+        other subnet is there
 route_table_ids:
   description: Ids of the subnets' route tables, in the order of O(subnets) (as O(subnets) ids).
   returned: always
@@ -426,6 +485,7 @@ class Network:
         self.after: dict[str, Any] = {}
         self.dns_before: dict[str, bool] = {}
         self.ended: set[str] = set()  # route-table associations this run ended
+        self.adopted: list[dict[str, str]] = []  # subnets kept (or placed) off their definition's zone
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -566,20 +626,102 @@ class Network:
                 self.module, self.client, "describe_subnets", "Subnets", Filters=_filters({"vpc-id": vpc_id})
             ):
                 existing[subnet["CidrBlock"]] = subnet
-        ids: list[str | None] = []
         self.before["subnets"], self.after["subnets"] = {}, {}
-        for wanted in self.params["subnets"]:
-            ids.append(self.subnet(vpc_id, wanted, existing.get(wanted["cidr"])))
-        return ids
+        zones = self.plan_zones(existing)
+        return [
+            self.subnet(vpc_id, wanted, existing.get(wanted["cidr"]), zones[wanted["cidr"]])
+            for wanted in self.params["subnets"]
+        ]
 
-    def subnet(self, vpc_id: str | None, wanted: dict[str, Any], subnet: dict[str, Any] | None) -> str | None:
-        name, cidr, zone = wanted["name"], wanted["cidr"], wanted["availability_zone"]
+    def plan_zones(self, existing: dict[str, dict[str, Any]]) -> dict[str, str]:
+        """The zone of each subnet (by CIDR), decided before any change.
+
+        An existing subnet stays where it is: in its definition's zone, or adopted in another one of
+        adoptable_zones that no other subnet of the list is in (else the run fails: a subnet cannot
+        move). A subnet to create goes to its definition's zone, unless an adopted subnet holds it:
+        then to the first adoptable zone no subnet of the list uses or is meant for.
+        """
+        adoptable = self.params["adoptable_zones"]
+        wanted_subnets = self.params["subnets"]
+        found = [(w, existing[w["cidr"]]) for w in wanted_subnets if w["cidr"] in existing]
+        holders: dict[str, list[str]] = {}
+        for wanted, subnet in found:
+            holders.setdefault(subnet["AvailabilityZone"], []).append(wanted["cidr"])
+        zones: dict[str, str] = {}
+        adopted_zones: dict[str, str] = {}
+        for wanted, subnet in found:
+            cidr, zone, definition = wanted["cidr"], subnet["AvailabilityZone"], wanted["availability_zone"]
+            zones[cidr] = zone
+            if zone == definition:
+                continue
+            where = f"The subnet {cidr} ({subnet['SubnetId']}) exists in {zone}, not in {definition}"
+            if zone not in adoptable:
+                allowed = ", ".join(adoptable)
+                why = f" ({zone} is not one of the zones it may stay in: {allowed})" if adoptable else ""
+                move = "a subnet cannot move; delete it or choose its zone."
+                self.module.fail_json(msg=f"{where}{why}: {move}")
+            others = [c for c in holders[zone] if c != cidr]
+            if others:
+                self.module.fail_json(
+                    msg=f"{where}, and so is {', '.join(others)}: adopting it would put two subnets in "
+                    "one zone; a subnet cannot move; delete one of them or choose their zones."
+                )
+            adopted_zones[zone] = cidr
+            self.adopted.append(
+                {
+                    "name": wanted["name"],
+                    "cidr": cidr,
+                    "subnet_id": subnet["SubnetId"],
+                    "availability_zone": zone,
+                    "definition_zone": definition,
+                    "reason": f"an existing subnet cannot move; {zone} is an availability zone of the region "
+                    "and no other subnet is there",
+                }
+            )
+        used = set(zones.values())
+        for index, wanted in enumerate(wanted_subnets):
+            cidr, definition = wanted["cidr"], wanted["availability_zone"]
+            if cidr in zones:
+                continue
+            zone = definition
+            if definition in adopted_zones:
+                later = wanted_subnets[index + 1 :]
+                meant = {w["availability_zone"] for w in later if w["cidr"] not in zones}
+                free = [z for z in adoptable if z not in used and z not in meant]
+                if not free:
+                    self.module.fail_json(
+                        msg=f"The subnet {cidr} is meant for {definition}, where the adopted subnet "
+                        f"{adopted_zones[definition]} is, and no other zone of "
+                        f"{', '.join(adoptable)} is free."
+                    )
+                zone = free[0]
+                self.adopted.append(
+                    {
+                        "name": wanted["name"],
+                        "cidr": cidr,
+                        "subnet_id": "",
+                        "availability_zone": zone,
+                        "definition_zone": definition,
+                        "reason": f"the adopted subnet {adopted_zones[definition]} is in {definition}; "
+                        f"{zone} is the first free zone",
+                    }
+                )
+            zones[cidr] = zone
+            used.add(zone)
+        return zones
+
+    def subnet(
+        self, vpc_id: str | None, wanted: dict[str, Any], subnet: dict[str, Any] | None, zone: str
+    ) -> str | None:
+        name, cidr = wanted["name"], wanted["cidr"]
         tags = self.wanted_tags(name, wanted["tags"])
         self.after["subnets"][cidr] = {
             "availability_zone": zone,
             "map_public_ip_on_launch": False,
             "tags": tags,
         }
+        if zone != wanted["availability_zone"]:
+            self.after["subnets"][cidr]["adopted"] = f"in {zone}, not in {wanted['availability_zone']}"
         if subnet is None:
             self.note("create", f"subnet {name} ({cidr}, {zone})")
             if self.check:
@@ -602,11 +744,6 @@ class Network:
             "map_public_ip_on_launch": subnet.get("MapPublicIpOnLaunch", False),
             "tags": _tags(subnet),
         }
-        if subnet["AvailabilityZone"] != zone:
-            self.module.fail_json(
-                msg=f"The subnet {cidr} ({subnet_id}) exists in {subnet['AvailabilityZone']}, not in {zone}: "
-                "a subnet cannot move; delete it or choose its zone."
-            )
         what = []
         if subnet.get("MapPublicIpOnLaunch"):
             what.append("map_public_ip_on_launch")
@@ -941,6 +1078,7 @@ class Network:
             "route_table_ids": [t for t in table_ids if t],
             "security_group_id": group_id or "",
             "vpc_endpoint_ids": endpoint_ids,
+            "adopted": self.adopted,
             "changes": self.changes,
         }
         if self.changes:
@@ -967,6 +1105,7 @@ def main() -> None:
             "dns_hostnames": {"type": "bool", "default": True},
             "tags": {"type": "dict", "default": {}, "aliases": ["resource_tags"]},
             "purge_tags": {"type": "bool", "default": True},
+            "adoptable_zones": {"type": "list", "elements": "str", "default": []},
             "subnets": {
                 "type": "list",
                 "elements": "dict",

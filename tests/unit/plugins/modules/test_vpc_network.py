@@ -285,6 +285,93 @@ def test_an_existing_subnet_in_another_zone_is_an_error(ec2, run_module) -> None
     assert len(ec2.describe_subnets(Filters=_vpc_filter(first["vpc_id"]))["Subnets"]) == 2
 
 
+ZONES = ["us-east-1b", "us-east-1c", "us-east-1a", "us-east-1d"]  # the region's, in zone-ID order
+
+
+def _zoned(zones: tuple[str, ...], **overrides: Any) -> dict[str, Any]:
+    args = _args(**overrides)
+    for subnet, zone in zip(args["subnets"], zones, strict=True):
+        subnet["availability_zone"] = zone
+    return args
+
+
+def test_subnets_an_earlier_release_placed_elsewhere_are_adopted(ec2, calls, run_module) -> None:
+    first = run_module(mod, _args())  # 10.0.1.0/24 in us-east-1a, 10.0.2.0/24 in us-east-1b
+    calls.clear()
+    upgrade = _zoned(("us-east-1b", "us-east-1c"), adoptable_zones=ZONES)
+
+    predicted = run_module(mod, upgrade, check_mode=True, diff=True)
+    assert _writes(calls) == []
+    assert predicted["changed"] is False, predicted["changes"]
+    assert [(a["cidr"], a["availability_zone"], a["definition_zone"]) for a in predicted["adopted"]] == [
+        ("10.0.1.0/24", "us-east-1a", "us-east-1b"),
+        ("10.0.2.0/24", "us-east-1b", "us-east-1c"),
+    ]
+    assert [a["subnet_id"] for a in predicted["adopted"]] == first["subnet_ids"]
+    after = predicted["diff"]["after"]["subnets"]
+    assert after["10.0.1.0/24"]["availability_zone"] == "us-east-1a"
+    assert after["10.0.1.0/24"]["adopted"] == "in us-east-1a, not in us-east-1b"
+
+    applied = run_module(mod, upgrade)
+    assert applied["changed"] is False and _writes(calls) == []
+    assert applied["adopted"] == predicted["adopted"]
+    assert applied["subnet_ids"] == first["subnet_ids"]
+    assert applied["route_table_ids"] == first["route_table_ids"]
+
+
+def test_a_zone_that_is_not_adoptable_is_still_an_error(ec2, calls, run_module) -> None:
+    run_module(mod, _args())
+    calls.clear()
+    upgrade = _zoned(("us-east-1b", "us-east-1c"), adoptable_zones=["us-east-1b", "us-east-1c"])
+    result = run_module(mod, upgrade, expect_failure=True)
+    assert "10.0.1.0/24" in result["msg"] and "exists in us-east-1a, not in us-east-1b" in result["msg"]
+    assert "us-east-1a is not one of the zones it may stay in: us-east-1b, us-east-1c" in result["msg"]
+    assert _writes(calls) == []
+
+
+def test_adoption_never_puts_two_subnets_in_one_zone(ec2, calls, run_module) -> None:
+    run_module(mod, _zoned(("us-east-1a", "us-east-1a")))
+    calls.clear()
+    upgrade = _zoned(("us-east-1a", "us-east-1b"), adoptable_zones=ZONES)
+    result = run_module(mod, upgrade, expect_failure=True)
+    assert "10.0.2.0/24" in result["msg"] and "and so is 10.0.1.0/24" in result["msg"]
+    assert "two subnets in one zone" in result["msg"]
+    assert _writes(calls) == []
+
+
+def test_a_new_subnet_whose_zone_an_adopted_one_holds_goes_to_a_free_zone(ec2, calls, run_module) -> None:
+    one = _args()
+    one["subnets"] = one["subnets"][:1]  # only 10.0.1.0/24, in us-east-1a (a run stopped half-way)
+    first = run_module(mod, one)
+    calls.clear()
+    upgrade = _zoned(("us-east-1c", "us-east-1a"), adoptable_zones=ZONES)
+
+    predicted = run_module(mod, upgrade, check_mode=True)
+    assert _writes(calls) == []
+    # 10.0.1.0/24 stays in us-east-1a; 10.0.2.0/24 (meant for us-east-1a) goes to the first zone of
+    # the list that no subnet uses or is meant for: us-east-1b
+    assert "would create subnet net-private-1 (10.0.2.0/24, us-east-1b)" in predicted["changes"]
+    assert [(a["cidr"], a["availability_zone"], a["subnet_id"]) for a in predicted["adopted"]] == [
+        ("10.0.1.0/24", "us-east-1a", first["subnet_ids"][0]),
+        ("10.0.2.0/24", "us-east-1b", ""),
+    ]
+
+    applied = run_module(mod, upgrade)
+    assert "created subnet net-private-1 (10.0.2.0/24, us-east-1b)" in applied["changes"]
+    zones = {
+        s["CidrBlock"]: s["AvailabilityZone"]
+        for s in ec2.describe_subnets(SubnetIds=applied["subnet_ids"])["Subnets"]
+    }
+    assert zones == {"10.0.1.0/24": "us-east-1a", "10.0.2.0/24": "us-east-1b"}
+    calls.clear()
+    again = run_module(mod, upgrade)
+    assert again["changed"] is False and _writes(calls) == []
+    assert [(a["cidr"], a["availability_zone"]) for a in again["adopted"]] == [
+        ("10.0.1.0/24", "us-east-1a"),
+        ("10.0.2.0/24", "us-east-1b"),
+    ]
+
+
 def test_two_route_tables_with_one_name_are_refused(ec2, run_module) -> None:
     first = run_module(mod, _args())
     ec2.create_route_table(
