@@ -45,9 +45,13 @@ def first_clause(text: str) -> str:
 
 
 def verify_cis_catalog(
-    controls: list[dict[str, Any]], namespace: str = "CISBenchmark"
+    controls: list[dict[str, Any]],
+    namespace: str = "CISBenchmark",
+    cis_patterns: dict[str, list[str]] | None = None,
 ) -> list[dict[str, Any]]:
-    """The cis_alarms filter's controls as baseline_controls' cis_catalog option."""
+    """The cis_alarms filter's controls as baseline_controls' cis_catalog option, each with CIS's
+    own filter patterns for its item (cis_patterns: CIS id -> the patterns CIS gives)."""
+    patterns = {str(key): list(value) for key, value in (cis_patterns or {}).items()}
     return [
         {
             "cis_id": str(control["cis_id"]),
@@ -56,6 +60,7 @@ def verify_cis_catalog(
             "metric_name": control["metric_name"],
             "namespace": namespace,
             "alarm_name": control["alarm"]["name"],
+            "cis_patterns": patterns.get(str(control["cis_id"]), []),
         }
         for control in controls
     ]

@@ -12,6 +12,8 @@ and are not_applicable elsewhere.
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -142,23 +144,32 @@ def s3_versioning(snapshot: Snapshot, spec: Spec) -> Result:
 
 
 def s3_access_logging(snapshot: Snapshot, spec: Spec) -> Result:
-    items = {}
-    for bucket in spec["buckets"]:
-        if not bucket.get("logging_target"):
-            continue
-        state = snapshot["buckets"].get(bucket["name"], {"exists": False})
-        if not state.get("exists"):
-            items[bucket["name"]] = missing()
-            continue
+    """Security Hub S3.9: server access logging enabled, on every bucket (wherever it logs to).
+
+    Where the baseline sends each bucket's logs is evidence (as_defined), not the verdict.
+    """
+
+    def check(state: dict[str, Any], bucket: dict[str, Any]) -> dict[str, Any]:
         logging = state["logging"] or {}
-        items[bucket["name"]] = {
-            "ok": logging.get("TargetBucket") == bucket["logging_target"]
-            and logging.get("TargetPrefix", "") == bucket.get("logging_prefix", ""),
+        expected = (
+            f"{bucket['logging_target']}/{bucket.get('logging_prefix', '')}"
+            if bucket.get("logging_target")
+            else None
+        )
+        found = (
+            f"{logging['TargetBucket']}/{logging.get('TargetPrefix', '')}"
+            if logging.get("TargetBucket")
+            else None
+        )
+        return {
+            "ok": bool(logging.get("TargetBucket")),
             "target_bucket": logging.get("TargetBucket"),
             "target_prefix": logging.get("TargetPrefix"),
-            "expected": f"{bucket['logging_target']}/{bucket.get('logging_prefix', '')}",
+            "expected": expected,
+            "as_defined": found == expected,
         }
-    return per_resource(items)
+
+    return buckets(snapshot, spec, check)
 
 
 def s3_lifecycle(snapshot: Snapshot, spec: Spec) -> Result:
@@ -243,12 +254,9 @@ def functions(
     snapshot: Snapshot,
     spec: Spec,
     check: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]],
-    vpc_only: bool = False,
 ) -> Result:
     items = {}
     for function in spec["functions"]:
-        if vpc_only and not function.get("vpc"):
-            continue
         state = snapshot["functions"].get(function["name"], {"exists": False})
         items[function["name"]] = check(state, function) if state.get("exists") else missing()
     return per_resource(items)
@@ -264,12 +272,15 @@ def lambda_memory(snapshot: Snapshot, spec: Spec) -> Result:
 
 
 def lambda_vpc(snapshot: Snapshot, spec: Spec) -> Result:
-    """Subnets and security groups of the baseline VPC (the function's VPC follows from its subnets)."""
+    """Security Hub Lambda.3: every function is deployed in a VPC (a VpcConfig with subnets).
+
+    Whether those are the baseline VPC's subnets and security groups is evidence (in_baseline_vpc).
+    """
     network = snapshot["network"]
 
     def check(state: dict[str, Any], _d: dict[str, Any]) -> dict[str, Any]:
         vpc = state["vpc"]
-        ok = (
+        in_baseline = (
             network.get("exists", False)
             and bool(vpc["subnet_ids"])
             and set(vpc["subnet_ids"]) <= set(network["subnet_ids"])
@@ -277,13 +288,14 @@ def lambda_vpc(snapshot: Snapshot, spec: Spec) -> Result:
             and set(vpc["security_group_ids"]) <= set(network["security_group_ids"])
         )
         return {
-            "ok": ok,
+            "ok": bool(vpc["subnet_ids"]),
             **vpc,
+            "in_baseline_vpc": in_baseline,
             "baseline_vpc": network.get("vpc_id"),
             "baseline_subnets": network.get("subnet_ids"),
         }
 
-    return functions(snapshot, spec, check, vpc_only=True)
+    return functions(snapshot, spec, check)
 
 
 def lambda_runtime(snapshot: Snapshot, spec: Spec) -> Result:
@@ -656,22 +668,86 @@ def sns_subscribers(snapshot: Snapshot, spec: Spec) -> Result:
     }
 
 
+# One term of a CloudWatch Logs JSON filter pattern: a selector, an operator, and (but for EXISTS
+# and NOT EXISTS) a value, quoted or not.
+TERM = re.compile(
+    r"\$\.(?P<field>[A-Za-z0-9_.\[\]-]+)\s*"
+    r"(?:(?P<exists>NOT\s+EXISTS|EXISTS)|(?P<op>!=|>=|<=|=|>|<|IS\s+NOT|IS)\s*"
+    r"(?:\"(?P<quoted>[^\"]*)\"|(?P<bare>[^\s()&|}]+)))"
+)
+
+
+def filter_terms(pattern: str) -> set[str]:
+    """The terms of a filter pattern, normalised: `field op value`, quotes and spaces dropped.
+
+    `{ ($.eventName = "CreateRoute") }` and `{$.eventName=CreateRoute}` give the same term, so two
+    patterns compare by what they test, not by how they are written.
+    """
+    found = set()
+    for match in TERM.finditer(pattern):
+        if match["exists"]:
+            found.add(f"{match['field']} {' '.join(match['exists'].split())}")
+        else:
+            value = match["quoted"] if match["quoted"] is not None else match["bare"]
+            found.add(f"{match['field']} {' '.join(match['op'].split())} {value}")
+    return found
+
+
+def more_events(extra: set[str], reference: set[str]) -> bool:
+    """Extra terms that only add events to the reference's list of events (eventName = X)."""
+    return any(t.startswith("eventName = ") for t in reference) and all(
+        t.startswith("eventName = ") for t in extra
+    )
+
+
+def cis_pattern(pattern: str, references: list[str]) -> dict[str, Any]:
+    """The deployed pattern against CIS v3.0.0's (any variant CIS gives): every CIS term, and no
+    other term but more events in CIS's list of events (which widens the alarm, never narrows it)."""
+    terms = filter_terms(pattern)
+    best: dict[str, Any] = {}
+    for reference in references:
+        wanted = filter_terms(reference)
+        missing, extra = sorted(wanted - terms), sorted(terms - wanted)
+        ok = not missing and (not extra or more_events(set(extra), wanted))
+        result = {"ok": ok, "missing_terms": missing, "extra_terms": extra}
+        size = len(missing) + len(extra)
+        if ok or not best or size < len(best["missing_terms"]) + len(best["extra_terms"]):
+            best = result
+        if ok:
+            break
+    return best or {"ok": False, "missing_terms": [], "extra_terms": [], "reason": "no CIS pattern"}
+
+
 def cis_alarm(cis: dict[str, Any]) -> Callable[[Snapshot, Spec], Result]:
+    """CIS v3.0.0 4.x, audit steps 2-7: the metric filter on the trail's log group with CIS's
+    pattern, an alarm on its metric that notifies the topic, and at least one confirmed subscription
+    to that topic (a SubscriptionArn that is an ARN, not PendingConfirmation)."""
+
     def check(snapshot: Snapshot, spec: Spec) -> Result:
         metric = (cis["namespace"], cis["metric_name"])
         filters = [f for f in snapshot.get("metric_filters", []) if f["name"] == cis["filter_name"]]
         filter_ok = bool(filters) and metric in filters[0]["metrics"]
+        pattern = cis_pattern(filters[0]["pattern"], cis.get("cis_patterns") or []) if filters else None
         alarm = snapshot["alarms"].get(cis["alarm_name"])
         alarm_evidence = alarm_ok(alarm, spec["topic_arn"])
         metric_ok = alarm is not None and (alarm["namespace"], alarm["metric"]) == metric
-        ok = filter_ok and alarm_evidence["ok"] and metric_ok
+        topic = snapshot["topic"]
+        subscriptions = topic.get("subscriptions", []) if topic.get("exists") else []
+        confirmed = [s for s in subscriptions if s["confirmed"]]
+        pattern_ok = bool(pattern and pattern["ok"])
+        ok = filter_ok and pattern_ok and alarm_evidence["ok"] and metric_ok and bool(confirmed)
         evidence = {
             "ok": ok,
             "log_group": spec["cis_log_group"],
             "metric_filter": filters[0] if filters else None,
+            "pattern_as_cis": pattern_ok,
+            "pattern_missing_terms": pattern["missing_terms"] if pattern else [],
+            "pattern_extra_terms": pattern["extra_terms"] if pattern else [],
             "alarm": cis["alarm_name"],
             "alarm_on_metric": metric_ok,
             **{f"alarm_{k}": v for k, v in alarm_evidence.items() if k != "ok"},
+            "topic": spec["topic_arn"],
+            "topic_confirmed_subscriptions": len(confirmed),
         }
         return (PASS if ok else FAIL), {cis["filter_name"]: evidence}
 
@@ -765,7 +841,13 @@ def catalog(spec: Spec) -> list[Control]:
             related=("CIS 2.1.1",),
         ),
         Control("S3.14", "S3 buckets have versioning enabled", "S3", s3_versioning),
-        Control("S3.9", "S3 server access logging to the log bucket", "S3", s3_access_logging),
+        Control(
+            "S3.9",
+            "S3 buckets have server access logging enabled",
+            "S3",
+            s3_access_logging,
+            related=("CIS 3.4",),
+        ),
         Control("S3.13", "S3 buckets have their lifecycle rules", "S3", s3_lifecycle),
         Control("BASELINE.S3.2", "Data bucket objects: only the listed principals", "S3", s3_data_principals),
         Control(
@@ -781,7 +863,7 @@ def catalog(spec: Spec) -> list[Control]:
         Control(
             "BASELINE.Lambda.1", "Lambda functions have the configured memory size", "Lambda", lambda_memory
         ),
-        Control("Lambda.3", "Lambda functions run in the baseline VPC", "Lambda", lambda_vpc),
+        Control("Lambda.3", "Lambda functions are deployed in a VPC", "Lambda", lambda_vpc),
         Control("Lambda.2", "Lambda functions use a supported runtime", "Lambda", lambda_runtime),
         Control("Lambda.7", "Lambda functions have X-Ray active tracing", "Lambda", lambda_tracing),
         Control(
@@ -851,21 +933,21 @@ def catalog(spec: Spec) -> list[Control]:
             cloudtrail_logs,
             "account",
         ),
+        # Not S3.22 / S3.23 (CIS 3.8 / 3.9): AWS's rule asks for the write (read) object events of
+        # every current and future bucket; the baseline logs those of its data buckets only.
         Control(
-            "S3.22",
+            "BASELINE.CloudTrail.2",
             "Object-level write events of the data buckets logged",
             "CloudTrail",
             s3_data_events(False),
             "account",
-            ("CIS 3.8",),
         ),
         Control(
-            "S3.23",
+            "BASELINE.CloudTrail.3",
             "Object-level read events of the data buckets logged",
             "CloudTrail",
             s3_data_events(True),
             "account",
-            ("CIS 3.9",),
         ),
         Control(
             "BASELINE.CloudTrail.1",
@@ -913,11 +995,47 @@ def catalog(spec: Spec) -> list[Control]:
     return controls
 
 
+def exempt(status: str, evidence: Any, reasons: dict[str, str]) -> tuple[str, Any, dict[str, str]]:
+    """Mark the exempt resources of one control's evidence, and judge the control on the others.
+
+    An exemption is a Security Hub suppressed finding: the resource keeps its evaluation (its `ok`,
+    as AWS would judge it) and gains `exempt` (the documented reason); the control's status counts
+    the other resources only, and is not_applicable when every resource it evaluated is exempt.
+    """
+    if status == NOT_APPLICABLE or not isinstance(evidence, dict):
+        return status, evidence, {}
+    applied = {
+        name: reason
+        for name, item in evidence.items()
+        if isinstance(item, dict)
+        for pattern, reason in reasons.items()
+        if fnmatch.fnmatchcase(name, pattern)
+    }
+    if not applied:
+        return status, evidence, {}
+    evidence = {
+        name: ({**item, "exempt": applied[name]} if name in applied else item)
+        for name, item in evidence.items()
+    }
+    judged = [
+        item
+        for name, item in evidence.items()
+        if isinstance(item, dict) and "ok" in item and name not in applied
+    ]
+    if not judged:
+        return NOT_APPLICABLE, evidence, applied
+    return (PASS if all(item["ok"] for item in judged) else FAIL), evidence, applied
+
+
 def evaluate(snapshot: Snapshot, spec: Spec) -> list[dict[str, Any]]:
     """One record per control for this account x region."""
     home = spec["region"] == spec["home_region"]
+    exemptions: dict[str, dict[str, str]] = {}
+    for item in spec.get("exemptions") or []:
+        exemptions.setdefault(item["control_id"], {})[item["resource"]] = item["reason"]
     records = []
     for control in catalog(spec):
+        exempted: dict[str, str] = {}
         if control.scope == "account" and not home:
             status, evidence = (
                 NOT_APPLICABLE,
@@ -925,6 +1043,7 @@ def evaluate(snapshot: Snapshot, spec: Spec) -> list[dict[str, Any]]:
             )
         else:
             status, evidence = control.check(snapshot, spec)
+            status, evidence, exempted = exempt(status, evidence, exemptions.get(control.control_id, {}))
         records.append(
             {
                 "control_id": control.control_id,
@@ -934,6 +1053,7 @@ def evaluate(snapshot: Snapshot, spec: Spec) -> list[dict[str, Any]]:
                 "account": spec["account_id"],
                 "region": spec["region"],
                 "status": status,
+                "exempted": exempted,
                 "evidence": evidence,
             }
         )

@@ -191,6 +191,14 @@ options:
         description: Alarm on that metric.
         required: true
         type: str
+      cis_patterns:
+        description:
+          - CIS v3.0.0's filter pattern for the item (more than one where CIS gives variants). The
+            deployed pattern must have the same terms, normalised (quotes and spaces dropped); more
+            events in CIS's list of events are allowed.
+        default: []
+        type: list
+        elements: str
   cis_log_group:
     description: The trail's log group, which holds the CIS metric filters.
     default: ""
@@ -243,6 +251,29 @@ options:
     description: Active access keys older than this many days fail C(IAM.3).
     default: 90
     type: int
+  exemptions:
+    description:
+      - Resources exempt from a control, as a suppressed finding in Security Hub. The resource is
+        still evaluated and reported, with the reason; the control is judged on the other resources
+        (C(not_applicable) when every resource it evaluated is exempt).
+    default: []
+    type: list
+    elements: dict
+    suboptions:
+      control_id:
+        description: The control, such as C(Lambda.3).
+        required: true
+        type: str
+      resource:
+        description:
+          - The resource as the control's evidence names it (a bucket, a function name), or a
+            shell-style pattern (C(*), C(?)) matching such names.
+        required: true
+        type: str
+      reason:
+        description: Why the resource is exempt.
+        required: true
+        type: str
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -294,6 +325,9 @@ records:
     status:
       description: C(pass), C(fail) or C(not_applicable).
       type: str
+    exempted:
+      description: The exempt resources of the control (see I(exemptions)) and their reasons.
+      type: dict
     evidence:
       description: The values read, per resource (with C(ok) for each), or the reason it does not apply.
       type: dict
@@ -380,6 +414,7 @@ ARGUMENT_SPEC: dict[str, Any] = dict(
             metric_name=dict(type="str", required=True),
             namespace=dict(type="str", required=True),
             alarm_name=dict(type="str", required=True),
+            cis_patterns=STR_LIST,
         ),
     ),
     cis_log_group=dict(type="str", default=""),
@@ -403,6 +438,16 @@ ARGUMENT_SPEC: dict[str, Any] = dict(
     ),
     account_public_access_block=dict(type="bool", default=True),
     max_access_key_age_days=dict(type="int", default=90, no_log=False),
+    exemptions=dict(
+        type="list",
+        elements="dict",
+        default=[],
+        options=dict(
+            control_id=dict(type="str", required=True),
+            resource=dict(type="str", required=True),
+            reason=dict(type="str", required=True),
+        ),
+    ),
 )
 
 

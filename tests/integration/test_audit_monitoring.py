@@ -64,7 +64,7 @@ def test_one_multi_region_trail(converged, aws) -> None:
 def test_data_event_selectors(converged, aws) -> None:
     selectors = aws("cloudtrail").get_event_selectors(TrailName=TRAIL)["AdvancedEventSelectors"]
     by_name = {s["Name"]: {f["Field"]: f for f in s["FieldSelectors"]} for s in selectors}
-    assert by_name["All management events"]["eventCategory"]["Equals"] == ["Management"]
+    assert by_name["Management events selector"]["eventCategory"]["Equals"] == ["Management"]
     s3 = by_name["Object events of the project data buckets"]
     assert s3["resources.type"]["Equals"] == ["AWS::S3::Object"]
     assert sorted(s3["resources.ARN"]["StartsWith"]) == sorted(

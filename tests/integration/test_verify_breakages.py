@@ -111,6 +111,16 @@ def break_things(aws: Callable[..., Any]) -> dict[str, str]:
     logs.delete_metric_filter(
         logGroupName=f"/{PREFIX}/cloudtrail", filterName=f"{PREFIX}-cis-root-account-usage"
     )
+    # 0.2.0's route-table pattern: CIS v3.0.0's events, without its $.eventSource = ec2.amazonaws.com.
+    routes = ("CreateRoute", "CreateRouteTable", "ReplaceRoute", "ReplaceRouteTableAssociation")
+    logs.put_metric_filter(
+        logGroupName=f"/{PREFIX}/cloudtrail",
+        filterName=f"{PREFIX}-cis-route-table-changes",
+        filterPattern="{ " + " || ".join(f"($.eventName = {name})" for name in routes) + " }",
+        metricTransformations=[
+            {"metricName": "RouteTableChanges", "metricNamespace": "CISBenchmark", "metricValue": "1"}
+        ],
+    )
 
     ec2 = aws("ec2")
     endpoint = ec2.describe_vpc_endpoints(
@@ -128,6 +138,9 @@ def break_things(aws: Callable[..., Any]) -> dict[str, str]:
     sns = aws("sns")
     for subscription in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]:
         sns.unsubscribe(SubscriptionArn=subscription["SubscriptionArn"])
+    # Someone else is subscribed instead: the configured subscriber is gone (BASELINE.SNS.2), but the
+    # topic still has a confirmed subscriber, which is all CIS 4.x asks.
+    sns.subscribe(TopicArn=topic, Protocol="email", Endpoint="someone-else@example.com")
 
     return {
         "S3.14": log,
@@ -151,6 +164,7 @@ def break_things(aws: Callable[..., Any]) -> dict[str, str]:
         "CloudTrail.4": trail,
         "CloudWatch.15": f"{PREFIX}-lambda-errors-{_function('processor')}",
         "CIS 4.3": f"{PREFIX}-cis-root-account-usage",
+        "CIS 4.13": f"{PREFIX}-cis-route-table-changes",
         "BASELINE.VPC.2": f"com.amazonaws.{HOME}.dynamodb",
         "BASELINE.SNS.2": topic,
     }

@@ -23,6 +23,7 @@ from unittest import mock
 import boto3
 import pytest
 import yaml
+from ansible_collections.secureinfra.baseline.plugins.module_utils.verify_controls import cis_pattern
 from moto import mock_aws
 
 # tests/ is on sys.path (pytest "prepend" import mode, for tests/conftest.py).
@@ -30,6 +31,8 @@ from support.filter_pattern import compile_pattern
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 VARS_FILE = REPO_ROOT / "roles" / "monitoring" / "vars" / "main.yml"
+# CIS v3.0.0's own patterns, which verify compares the deployed ones with.
+CIS_FILE = REPO_ROOT / "roles" / "verify" / "vars" / "main.yml"
 EVENTS_DIR = Path(__file__).resolve().parent / "events"
 EXPECTED_IDS = [f"4.{n}" for n in range(1, 16)]
 CONTROL_KEYS = {"name", "cis_id", "description", "metric_name", "pattern"}
@@ -110,6 +113,10 @@ CASES: list[Case] = [
     miss("4.1", "s3-NoSuchBucket", recorded("s3_access_denied", errorCode="NoSuchBucket")),
     miss("4.1", "access-denied-only-in-message",  # the pattern looks at errorCode, not errorMessage
          recorded("s3_access_denied", errorCode=None)),
+    # CIS v3.0.0's exclusions: S3 server access log delivery, and HeadBucket probes.
+    miss("4.1", "AccessDenied-by-s3-log-delivery",
+         recorded("s3_access_denied", sourceIPAddress="delivery.logs.amazonaws.com")),
+    miss("4.1", "HeadBucket-AccessDenied", recorded("s3_access_denied", eventName="HeadBucket")),
 
     # 4.2 console sign-in without MFA
     hit("4.2", "iam-user-success-MFAUsed-No", recorded("console_login_iam_user_no_mfa")),
@@ -200,6 +207,11 @@ CASES: list[Case] = [
     hit("4.13", "DisassociateRouteTable", ec2("DisassociateRouteTable")),
     miss("4.13", "DescribeRouteTables", ec2("DescribeRouteTables", readOnly=True)),
     miss("4.13", "AssociateRouteTable (not in the CIS list)", ec2("AssociateRouteTable")),
+    # CIS v3.0.0's $.eventSource = ec2.amazonaws.com: API Gateway v2 has a CreateRoute too.
+    miss("4.13", "apigateway-CreateRoute (same name, other service)",
+         api_call("apigateway.amazonaws.com", "CreateRoute")),
+    miss("4.13", "apigateway-DeleteRoute (same name, other service)",
+         api_call("apigateway.amazonaws.com", "DeleteRoute")),
 
     # 4.14 VPC changes
     hit("4.14", "CreateVpc", ec2("CreateVpc")),
@@ -212,6 +224,10 @@ CASES: list[Case] = [
     hit("4.15", "CreateAccount", api_call("organizations.amazonaws.com", "CreateAccount")),
     hit("4.15", "AttachPolicy", api_call("organizations.amazonaws.com", "AttachPolicy")),
     hit("4.15", "LeaveOrganization", api_call("organizations.amazonaws.com", "LeaveOrganization")),
+    # Not in CIS v3.0.0's list; prowler asks for them, and they change the organization too.
+    hit("4.15", "EnableAllFeatures", api_call("organizations.amazonaws.com", "EnableAllFeatures")),
+    hit("4.15", "CreateOrganization", api_call("organizations.amazonaws.com", "CreateOrganization")),
+    hit("4.15", "CancelHandshake", api_call("organizations.amazonaws.com", "CancelHandshake")),
     miss("4.15", "DescribeOrganization",
          api_call("organizations.amazonaws.com", "DescribeOrganization", readOnly=True)),
     miss("4.15", "iot-AttachPolicy (same name, other service)",
@@ -249,6 +265,17 @@ def test_metric_names_are_unique_camel_case():
 @pytest.mark.parametrize("control", CONTROLS, ids=lambda c: c["cis_id"])
 def test_pattern_is_valid_json_filter_syntax(control):
     compile_pattern(control["pattern"])
+
+
+@pytest.mark.parametrize("control", CONTROLS, ids=lambda c: c["cis_id"])
+def test_pattern_has_cis_v3_terms(control):
+    """What verify's CIS 4.x checks: CIS v3.0.0's terms, and at most more events in CIS's list."""
+    references = yaml.safe_load(CIS_FILE.read_text())["verify_cis_patterns"][control["cis_id"]]
+    result = cis_pattern(control["pattern"], references)
+    assert result["ok"], result
+    more = ["CancelHandshake", "CreateOrganization", "EnableAllFeatures"]
+    extra = {"4.15": [f"eventName = {name}" for name in more]}
+    assert result["extra_terms"] == extra.get(control["cis_id"], [])
 
 
 def test_every_control_has_a_matching_and_a_non_matching_case():

@@ -47,15 +47,20 @@ def test_verify_cis_catalog_from_cis_alarms():
         "filter_name": "p-cis-root-account-usage",
         "alarm": {"name": "p-cis-root-account-usage"},
     }
-    assert verify.verify_cis_catalog([control], "CISBenchmark") == [
-        {
-            "cis_id": "4.3",
-            "title": "Any use of the root user",
-            "filter_name": "p-cis-root-account-usage",
-            "metric_name": "RootUsage",
-            "namespace": "CISBenchmark",
-            "alarm_name": "p-cis-root-account-usage",
-        }
+    expected = {
+        "cis_id": "4.3",
+        "title": "Any use of the root user",
+        "filter_name": "p-cis-root-account-usage",
+        "metric_name": "RootUsage",
+        "namespace": "CISBenchmark",
+        "alarm_name": "p-cis-root-account-usage",
+        "cis_patterns": [],
+    }
+    assert verify.verify_cis_catalog([control], "CISBenchmark") == [expected]
+    # CIS's own patterns for the item, by CIS id (the verify role's verify_cis_patterns).
+    patterns = {"4.3": ["{ $.userIdentity.type = Root }"], "4.4": ["{ $.eventName = PutRolePolicy }"]}
+    assert verify.verify_cis_catalog([control], "CISBenchmark", patterns) == [
+        {**expected, "cis_patterns": ["{ $.userIdentity.type = Root }"]}
     ]
 
 

@@ -18,6 +18,10 @@ TAGS = {"Environment": "dev", "Owner": "team", "Project": "x"}
 DATA, LOGS = "p-data-b", "p-logs-b"
 ROLES = ["p-us-east-1-processor", "p-us-east-1-analytics"]
 PRINCIPALS = [f"arn:aws:iam::{ACCOUNT}:role/{r}" for r in ROLES]
+CIS_ROOT = (
+    '{ $.userIdentity.type = "Root" && $.userIdentity.invokedBy NOT EXISTS && '
+    '$.eventType != "AwsServiceEvent" }'
+)
 CIS = [
     {
         "cis_id": "4.3",
@@ -26,8 +30,11 @@ CIS = [
         "metric_name": "RootUsage",
         "namespace": "CISBenchmark",
         "alarm_name": "p-cis-root",
+        "cis_patterns": [CIS_ROOT],
     }
 ]
+# The access-log bucket does not log itself (a loop): exempt from S3.9, as the verify role's default.
+EXEMPTIONS = [{"control_id": "S3.9", "resource": "p-logs-*", "reason": "the access-log target"}]
 
 
 def bucket_policy(name: str, restrict: bool) -> dict[str, Any]:
@@ -183,6 +190,7 @@ def spec() -> dict[str, Any]:
         "password_policy": {"min_length": 14, "reuse_prevention": 24, "max_age": 90},
         "max_access_key_age_days": 90,
         "account_public_access_block": True,
+        "exemptions": EXEMPTIONS,
     }
 
 
@@ -269,7 +277,9 @@ def snapshot(spec: dict[str, Any]) -> dict[str, Any]:
         "metric_filters": [
             {
                 "name": "p-cis-root",
-                "pattern": "{ $.eventName = X }",
+                # CIS's terms, written otherwise: other spacing, quotes and grouping.
+                "pattern": '{($.userIdentity.type="Root") && ($.userIdentity.invokedBy NOT EXISTS) && '
+                "($.eventType!=AwsServiceEvent)}",
                 "metrics": [("CISBenchmark", "RootUsage")],
             }
         ],
@@ -304,8 +314,8 @@ def test_account_wide_controls_apply_in_the_home_region_only(snapshot, spec):
         "CloudTrail.3",
         "CloudTrail.4",
         "CloudTrail.5",
-        "S3.22",
-        "S3.23",
+        "BASELINE.CloudTrail.2",
+        "BASELINE.CloudTrail.3",
         "BASELINE.CloudTrail.1",
         "CIS 4.3",
     }
@@ -353,7 +363,7 @@ BREAKAGES = {
     "DynamoDB.2": _set("tables.p-data.pitr", "DISABLED"),
     "DynamoDB.6": _set("tables.p-data.deletion_protection", False),
     "BASELINE.Lambda.1": _set(f"functions.{ROLES[0]}.memory", 512),
-    "Lambda.3": _set(f"functions.{ROLES[1]}.vpc.subnet_ids", ["subnet-elsewhere"]),
+    "Lambda.3": _set(f"functions.{ROLES[1]}.vpc.subnet_ids", []),
     "Lambda.2": _set(f"functions.{ROLES[1]}.runtime", "python3.8"),
     "Lambda.7": _set(f"functions.{ROLES[0]}.tracing", "PassThrough"),
     "BASELINE.Lambda.2": _set(f"functions.{ROLES[0]}.dead_letter_target", ""),
@@ -372,7 +382,8 @@ BREAKAGES = {
     "BASELINE.VPC.2": _set("network.endpoints.1.policy.Statement.0.Action", "*"),
     "CloudWatch.15": _set("alarms.p-lambda-errors.actions", []),
     "BASELINE.SNS.1": _set("topic.kms", ""),
-    "BASELINE.SNS.2": _set("topic.subscriptions.0.confirmed", False),
+    # Another confirmed subscriber, not the configured one: CIS 4.x still has its subscriber.
+    "BASELINE.SNS.2": _set("topic.subscriptions.0.endpoint", "someone@example.com"),
     "CIS 4.3": _set("metric_filters", []),
     "BASELINE.Tags.1": _set(f"roles.{ROLES[0]}.tags", {"Environment": "dev", "Owner": "team"}),
 }
@@ -390,7 +401,7 @@ def test_read_only_events_split_s3_reads_from_writes(snapshot, spec):
     selectors = snapshot["trail"]["advanced_event_selectors"]
     selectors[1]["FieldSelectors"].append({"Field": "readOnly", "Equals": ["true"]})
     failed = {r["control_id"] for r in vc.evaluate(snapshot, spec) if r["status"] == "fail"}
-    assert failed == {"S3.22"}  # only read events are logged: the write-events control fails
+    assert failed == {"BASELINE.CloudTrail.2"}  # only read events are logged: the write-events control fails
 
 
 def test_missing_resources_fail_with_exists_false(snapshot, spec):
@@ -422,3 +433,133 @@ def test_optional_controls_not_applicable_when_not_managed(snapshot, spec):
     spec["endpoint_services"] = ["s3"]
     result = statuses(vc.evaluate(snapshot, spec))
     assert result["IAM.7"] == result["S3.1"] == result["BASELINE.VPC.2"] == "not_applicable"
+
+
+def _cis(records: list[dict[str, Any]]) -> dict[str, Any]:
+    record = next(r for r in records if r["control_id"] == "CIS 4.3")
+    return {"status": record["status"], **record["evidence"]["p-cis-root"]}
+
+
+def test_cis_alarm_needs_a_confirmed_subscriber(snapshot, spec):
+    """CIS 4.x audit step 7: at least one subscription with a real SubscriptionArn."""
+    snapshot["topic"]["subscriptions"][0]["confirmed"] = False
+    records = vc.evaluate(snapshot, spec)
+    cis = _cis(records)
+    assert cis["status"] == "fail" and cis["topic_confirmed_subscriptions"] == 0
+    assert cis["pattern_as_cis"] and cis["alarm_on_metric"]
+    assert statuses(records)["BASELINE.SNS.2"] == "fail"
+    # With no configured subscriber, BASELINE.SNS.2 does not apply; CIS 4.x still fails.
+    snapshot["topic"]["subscriptions"] = []
+    no_subscribers = {**spec, "subscriptions": []}
+    assert _cis(vc.evaluate(snapshot, no_subscribers))["status"] == "fail"
+
+
+ROUTES = "($.eventName = CreateRoute) || ($.eventName = DeleteRoute)"
+
+
+@pytest.mark.parametrize(
+    ("deployed", "ok", "missing", "extra"),
+    [
+        (f"{{ ($.eventSource = ec2.amazonaws.com) && ({ROUTES}) }}", True, [], []),
+        (
+            '{($.eventSource="ec2.amazonaws.com")&&(($.eventName="DeleteRoute")||($.eventName="CreateRoute"))}',
+            True,
+            [],
+            [],
+        ),
+        (f"{{ {ROUTES} }}", False, ["eventSource = ec2.amazonaws.com"], []),  # 0.2.0's 4.13
+        (
+            f"{{ ($.eventSource = ec2.amazonaws.com) && ({ROUTES} || ($.eventName = ReplaceRoute)) }}",
+            True,
+            [],
+            ["eventName = ReplaceRoute"],
+        ),  # one more event: a wider alarm
+        (
+            f"{{ ($.eventSource = ec2.amazonaws.com) && ({ROUTES}) && ($.awsRegion = us-east-1) }}",
+            False,
+            [],
+            ["awsRegion = us-east-1"],
+        ),  # another condition: a narrower alarm
+        (
+            "{ ($.eventSource = ec2.amazonaws.com) && ($.eventName = CreateRoute) }",
+            False,
+            ["eventName = DeleteRoute"],
+            [],
+        ),
+    ],
+)
+def test_pattern_compared_with_cis_by_its_terms(deployed, ok, missing, extra):
+    cis = (
+        "{($.eventSource = ec2.amazonaws.com) && ($.eventName = CreateRoute) || ($.eventName =DeleteRoute) }"
+    )
+    assert vc.cis_pattern(deployed, [cis]) == {"ok": ok, "missing_terms": missing, "extra_terms": extra}
+
+
+def test_no_extra_events_where_cis_lists_none():
+    """More eventName terms are allowed only where CIS's pattern is a list of events."""
+    deployed = CIS_ROOT.replace("}", "&& $.eventName = ConsoleLogin }")
+    assert not vc.cis_pattern(deployed, [CIS_ROOT])["ok"]
+
+
+def test_a_pattern_unlike_cis_fails_the_cis_control(snapshot, spec):
+    snapshot["metric_filters"][0]["pattern"] = '{ $.userIdentity.type = "Root" }'
+    cis = _cis(vc.evaluate(snapshot, spec))
+    assert cis["status"] == "fail" and not cis["pattern_as_cis"]
+    assert cis["pattern_missing_terms"] == [
+        "eventType != AwsServiceEvent",
+        "userIdentity.invokedBy NOT EXISTS",
+    ]
+
+
+def test_cis_variants_any_one_matches():
+    plain = '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") }'
+    sso = plain.replace(
+        "}", '&& ($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }'
+    )
+    assert vc.cis_pattern(sso, [plain, sso])["ok"]
+    assert vc.cis_pattern(plain, [plain, sso])["ok"]
+    assert not vc.cis_pattern(plain.replace("Yes", "No"), [plain, sso])["ok"]
+    assert not vc.cis_pattern(plain, [])["ok"]
+
+
+def test_s3_9_checks_every_bucket_and_reports_exemptions(snapshot, spec):
+    records = {r["control_id"]: r for r in vc.evaluate(snapshot, spec)}
+    s3_9 = records["S3.9"]
+    assert s3_9["status"] == "pass"
+    assert s3_9["exempted"] == {LOGS: "the access-log target"}
+    # The exempt bucket is still evaluated as AWS would: no logging.
+    assert s3_9["evidence"][LOGS]["ok"] is False and s3_9["evidence"][LOGS]["exempt"]
+    assert s3_9["evidence"][DATA] == {
+        "ok": True,
+        "target_bucket": LOGS,
+        "target_prefix": "s3/",
+        "expected": f"{LOGS}/s3/",
+        "as_defined": True,
+    }
+    # Without the exemption, AWS's verdict stands: the log bucket fails S3.9.
+    assert statuses(vc.evaluate(snapshot, {**spec, "exemptions": []}))["S3.9"] == "fail"
+    # Logging somewhere else is logging (AWS's rule): S3.9 passes, the evidence says it differs.
+    snapshot["buckets"][DATA]["logging"] = {"TargetBucket": "elsewhere", "TargetPrefix": ""}
+    record = next(r for r in vc.evaluate(snapshot, spec) if r["control_id"] == "S3.9")
+    assert record["status"] == "pass" and record["evidence"][DATA]["as_defined"] is False
+
+
+def test_lambda_outside_the_vpc_fails_lambda_3_unless_exempt(snapshot, spec):
+    rotation = "p-us-east-1-key_rotation"
+    spec["functions"].append({"name": rotation, "vpc": False, "dead_letter_queue": f"{rotation}-dlq"})
+    spec["queues"].append(f"{rotation}-dlq")
+    snapshot["functions"][rotation] = function(rotation, vpc=False)
+    snapshot["queues"][f"{rotation}-dlq"] = {**snapshot["queues"][f"{ROLES[0]}-dlq"]}
+    snapshot["queues"][f"{rotation}-dlq"]["arn"] = f"arn:aws:sqs:us-east-1:{ACCOUNT}:{rotation}-dlq"
+    failed = {r["control_id"] for r in vc.evaluate(snapshot, spec) if r["status"] == "fail"}
+    assert failed == {"Lambda.3"}
+    exempt = {"control_id": "Lambda.3", "resource": rotation, "reason": "calls IAM and SNS only"}
+    spec["exemptions"] = [*EXEMPTIONS, exempt]
+    record = next(r for r in vc.evaluate(snapshot, spec) if r["control_id"] == "Lambda.3")
+    assert record["status"] == "pass" and record["exempted"] == {rotation: "calls IAM and SNS only"}
+    assert record["evidence"][rotation]["ok"] is False
+    # An exempt resource does not hide another's failure; every resource exempt: not_applicable.
+    snapshot["functions"][ROLES[0]]["vpc"]["subnet_ids"] = []
+    assert statuses(vc.evaluate(snapshot, spec))["Lambda.3"] == "fail"
+    spec["exemptions"] = [{**exempt, "resource": "p-us-east-1-*"}]
+    assert statuses(vc.evaluate(snapshot, spec))["Lambda.3"] == "not_applicable"
