@@ -80,6 +80,23 @@ drift: emulator
 verify: emulator
 	AWS_ENDPOINT_URL=http://127.0.0.1:$(PORT) $(BIN)/ansible-playbook playbooks/verify.yml
 
+# prowler 5.46.0, verify's outside judge (tests/integration/test_prowler.py, in make test-long), in
+# its own venv: .venv-prowler (git-ignored), Python 3.12 (pyenv's or on PATH), exactly
+# requirements-prowler.lock with its hashes, installed by the dev venv's uv (pip takes ten times
+# as long), then checked.
+PROWLER_VENV := .venv-prowler
+PROWLER_LOCK := requirements-prowler.lock
+PYTHON312 ?= $(shell $(PY) -c "import sys; sys.path.insert(0, 'tests'); from support.pythons import find_python; print(find_python('3.12') or '')")
+.PHONY: prowler
+prowler: $(PROWLER_VENV)/.installed
+
+$(PROWLER_VENV)/.installed: $(PROWLER_LOCK) $(VENV)/.installed
+	@test -n "$(PYTHON312)" || { echo "make prowler: no Python 3.12 (pyenv's or python3.12 on PATH)" >&2; exit 1; }
+	test -x $(PROWLER_VENV)/bin/python || $(BIN)/uv venv --quiet --python $(PYTHON312) $(PROWLER_VENV)
+	$(BIN)/uv pip install --quiet --python $(PROWLER_VENV)/bin/python --require-hashes --no-deps -r $(PROWLER_LOCK)
+	$(BIN)/uv pip check --python $(PROWLER_VENV)/bin/python
+	touch $@
+
 # Debian's headless Chromium for the browser test of the verify report
 # (tests/integration/test_verify_browser.py; BASELINE_SKIP_BROWSER=1 skips that test).
 browser:
@@ -167,7 +184,8 @@ FAULT_TESTS := tests/integration/test_fault_drift_repair.py tests/integration/te
   tests/integration/test_fault_emulator_down.py
 SLOW_TESTS := tests/integration/test_real_aws_rules.py tests/integration/test_deployer_policy.py \
   tests/integration/test_multi_account.py tests/integration/test_teardown.py \
-  tests/integration/test_fault_killed.py tests/integration/test_awx_runner.py
+  tests/integration/test_fault_killed.py tests/integration/test_awx_runner.py \
+  tests/integration/test_prowler.py
 FAULTS_TESTS := tests/integration/test_bad_input.py tests/integration/test_verify_breakages.py \
   tests/integration/test_rollout.py $(FAULT_TESTS)
 LONG_TESTS := $(SLOW_TESTS) $(FAULTS_TESTS)
@@ -177,7 +195,7 @@ integration: integration-main integration-slow integration-faults
 integration-main: venv
 	$(BIN)/pytest -q --durations=10 tests/integration $(addprefix --ignore=,$(LONG_TESTS))
 
-integration-slow: venv
+integration-slow: venv prowler
 	TEST_EMULATOR_PORT=4650 $(BIN)/pytest -q --durations=10 $(SLOW_TESTS)
 
 integration-faults: venv
@@ -207,7 +225,7 @@ test: venv browser
 	$(MAKE) --no-print-directory -j2 --output-sync=target lint unit sanity
 	$(MAKE) --no-print-directory -j2 --output-sync=target integration-main molecule
 
-test-long: venv
+test-long: venv prowler
 	$(MAKE) --no-print-directory -j2 --output-sync=target integration-slow integration-faults
 
 # CI after `make test` (.ci/run): the long integration lanes and the matrix lanes, two at a time,

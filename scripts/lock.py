@@ -7,6 +7,9 @@ pinned with its hashes (uv pip compile --generate-hashes).
 - tests/matrix/lanes.yml -> tests/matrix/<lane>.lock: a lane of the version matrix (noxfile.py,
   the lane's Python): requirements-dev.in with that lane's ansible release, the dev lock's
   versions for every package that release does not need otherwise.
+- requirements-prowler.in -> requirements-prowler.lock: prowler, verify's outside judge, in its own
+  venv (.venv-prowler, Python 3.12, `make prowler`; tests/integration/test_prowler.py). Not at the
+  dev lock's versions: prowler pins its own boto3, botocore and pydantic.
 
 A lock keeps its pins when it is regenerated (uv reads the output file first); `--upgrade`
 (`make lock UPGRADE=1`) takes the newest versions the top-level requirements allow.
@@ -33,6 +36,8 @@ DEV_IN = REPO_ROOT / "requirements-dev.in"
 DEV_LOCK = REPO_ROOT / "requirements-dev.lock"
 EE_IN = REPO_ROOT / "requirements-ee.in"
 EE_LOCK = REPO_ROOT / "requirements-ee.lock"
+PROWLER_IN = REPO_ROOT / "requirements-prowler.in"
+PROWLER_LOCK = REPO_ROOT / "requirements-prowler.lock"
 MATRIX = REPO_ROOT / "tests" / "matrix"
 LANES_FILE = MATRIX / "lanes.yml"
 # Packages a matrix lane takes from its own ansible release rather than from the dev lock.
@@ -56,6 +61,7 @@ def lanes() -> dict[str, dict[str, Any]]:
 def locks() -> Iterator[Lock]:
     yield Lock(DEV_IN, DEV_LOCK, "3.11")
     yield Lock(EE_IN, EE_LOCK, "3.12", constrained=True)
+    yield Lock(PROWLER_IN, PROWLER_LOCK, "3.12")
     for name, lane in lanes().items():
         output = MATRIX / f"{name}.lock"
         yield Lock(DEV_IN, output, str(lane["python"]), ansible=str(lane["ansible"]), constrained=True)
