@@ -87,7 +87,7 @@ options:
   adoptable_zones:
     description:
       - The zones, in order of preference, where an existing subnet of O(subnets) may stay when its
-        O(subnets[].availability_zone) names another one: the region's real availability zones
+        O(subnets[].availability_zone) names another one - the region's real availability zones
         (zone-type C(availability-zone); not Local or Wavelength Zones).
       - An existing subnet is adopted in its zone only if that zone is listed here and no other
         subnet of O(subnets) is there; a subnet still to be created whose zone an adopted subnet
