@@ -37,6 +37,30 @@ Its DescribeTrails also ignores trailNameList and answers every trail, so a modu
 for one trail in an account with two takes the wrong one. The emulator filters the answer as
 AWS documents (API_DescribeTrails): a name matches a trail of the current region, an ARN any.
 
+moto 5.2.5 has no CloudWatch Logs AssociateKmsKey or DisassociateKmsKey (NotImplementedError, an
+HTTP 500). secureinfra.baseline.cloudwatchlogs_log_groups calls AssociateKmsKey when a log group's
+key differs from the wanted one (a group made without it, or whose key was changed by hand, or a
+group another run made first), so the emulator answers both as AWS documents (API_AssociateKmsKey,
+API_DisassociateKmsKey): with logGroupName, the key is kept on the log group (moto's kms_key_id, so
+DescribeLogGroups shows kmsKeyId) or removed from it; a missing group answers
+ResourceNotFoundException; a key that does not exist in the account and region, or is not enabled,
+InvalidParameterException; logGroupName together with resourceIdentifier, or neither,
+InvalidParameterException. resourceIdentifier (the account's query results) is not emulated and
+answers InvalidParameterException saying so.
+
+moto 5.2.5's PutParameter checks that the name is free, then appends the parameter, with nothing
+between the two to stop a second request on another thread of the (threaded) server; AWS creates
+a parameter atomically (PutParameter without Overwrite answers ParameterAlreadyExists when it
+exists). The emulator runs PutParameter one request at a time, so that of two concurrent creations
+of a name exactly one succeeds, as the state lock (secureinfra.baseline.baseline_lock) relies on.
+
+moto 5.2.5 lacks most of what the account's security services need (security_services role,
+network hardening): IAM Access Analyzer altogether; Security Hub's standards (BatchEnableStandards,
+GetEnabledStandards, ...), ListEnabledProductsForImport and the hub's tags; GuardDuty's tags and
+ListFindings; EC2 Get/ResetEbsDefaultKmsKeyId; the default security group's inbound rule; the name
+AWS gives Config's service-linked role. moto_security_services.py adds them as AWS documents them
+(its docstring says how), and holds strict rules 21-25.
+
 Strict mode (strict_aws.py, off unless SECUREINFRA_STRICT=1 or POST /secureinfra/strict) makes
 the emulator refuse, as AWS does, what moto accepts: see that module's table of rules.
 
@@ -47,6 +71,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 import xml.etree.ElementTree as ET
 from typing import Any
 
@@ -55,11 +80,16 @@ from moto.awslambda.models import LambdaFunction
 from moto.cloudtrail.models import CloudTrailBackend
 from moto.cloudtrail.responses import CloudTrailResponse
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+from moto.kms.models import kms_backends
+from moto.logs.exceptions import InvalidParameterException, ResourceNotFoundException
+from moto.logs.responses import LogsResponse
 from moto.s3.responses import S3Response
+from moto.ssm.models import SimpleSystemManagerBackend
 
 if __package__:
-    from . import strict_aws
+    from . import moto_security_services, strict_aws
 else:  # run as a script from scripts/ (emulator.py serve)
+    import moto_security_services
     import strict_aws
 
 NO_SUCH_CONFIGURATION = (
@@ -203,6 +233,62 @@ def _statement_evaluation(original: Any) -> Any:
     return is_action_permitted
 
 
+def _log_group_of(response: LogsResponse) -> Any:
+    """The log group an Associate/DisassociateKmsKey request names (logGroupName only)."""
+    name = response._get_param("logGroupName")
+    resource = response._get_param("resourceIdentifier")
+    if bool(name) == bool(resource):
+        raise InvalidParameterException("Specify either logGroupName or resourceIdentifier, not both")
+    if resource:
+        raise InvalidParameterException(
+            "resourceIdentifier (the account's query results) is not emulated; use logGroupName"
+        )
+    group = response.logs_backend.groups.get(name)
+    if group is None:
+        raise ResourceNotFoundException()
+    return group
+
+
+def _enabled_key(account_id: str, region: str, key_id: str) -> bool:
+    """Whether `key_id` (an id, ARN or alias) names an enabled key of the account and region."""
+    backend = kms_backends[account_id][region]
+    raw = backend.get_key_id(backend.get_alias_name(key_id))
+    if raw.startswith("alias/"):
+        raw = backend.get_key_id_from_alias(raw) or ""
+    key = backend.keys.get(raw)
+    return key is not None and key.key_state == "Enabled"
+
+
+def associate_kms_key(self: LogsResponse) -> str:
+    group = _log_group_of(self)
+    key_id = self._get_param("kmsKeyId")
+    if not key_id or not _enabled_key(self.current_account, self.region, key_id):
+        raise InvalidParameterException(f"Specified KMS key {key_id} does not exist or is not enabled")
+    group.kms_key_id = key_id
+    return ""
+
+
+def disassociate_kms_key(self: LogsResponse) -> str:
+    _log_group_of(self).kms_key_id = None
+    return ""
+
+
+_ADDITIONS: list[tuple[Any, str, Any]] = [
+    (LogsResponse, "associate_kms_key", associate_kms_key),
+    (LogsResponse, "disassociate_kms_key", disassociate_kms_key),
+]
+
+_PUT_PARAMETER_LOCK = threading.Lock()
+
+
+def _put_parameter(original: Any) -> Any:
+    def put_parameter(self: SimpleSystemManagerBackend, *args: Any, **kwargs: Any) -> Any:
+        with _PUT_PARAMETER_LOCK:
+            return original(self, *args, **kwargs)
+
+    return put_parameter
+
+
 _PATCHES: list[tuple[Any, str, Any]] = [
     (IAMPolicyStatement, "is_action_permitted", _statement_evaluation),
     (S3Response, "_bucket_response", metrics_handler),
@@ -212,7 +298,9 @@ _PATCHES: list[tuple[Any, str, Any]] = [
     (LambdaFunction, "get_configuration", _lambda_configuration),
     (CloudTrailBackend, "delete_trail", _delete_trail),
     (CloudTrailResponse, "describe_trails", _describe_trails),
+    (SimpleSystemManagerBackend, "put_parameter", _put_parameter),
     *strict_aws.PATCHES,
+    *moto_security_services.PATCHES,
 ]
 
 
@@ -224,4 +312,8 @@ def install() -> None:
             patched = wrapper(current)
             patched._secureinfra = True
             setattr(owner, name, patched)
+    for owner, name, method in _ADDITIONS:  # what moto lacks (NotImplementedError): only when missing
+        if not hasattr(owner, name):
+            setattr(owner, name, method)
     strict_aws.install_additions()
+    moto_security_services.install_additions()
