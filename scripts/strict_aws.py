@@ -69,6 +69,44 @@ setting = key of POST /secureinfra/strict):
     resource policy does not let s3.amazonaws.com invoke / publish / send for this bucket
     source  AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html
     error   400 InvalidArgument "Unable to validate the following destination configurations"
+21  Config PutDeliveryChannel naming a bucket that does not exist, or whose policy does not let
+    config.amazonaws.com s3:GetBucketAcl and s3:ListBucket on the bucket and s3:PutObject on
+    [prefix/]AWSLogs/<account>/Config/* (s3:x-amz-acl bucket-owner-full-control, aws:SourceAccount)
+    source  config/latest/developerguide/s3-bucket-policy.html ("Required Permissions for the Amazon
+            S3 Bucket When Using Service-Linked Roles"),
+            config/latest/APIReference/API_PutDeliveryChannel.html
+    error   400 NoSuchBucketException; 400 InsufficientDeliveryPolicyException "Insufficient delivery
+            policy to s3 bucket: <bucket>, unable to write to bucket, provided s3 key prefix is '<prefix>'."
+            (the wording users report, github.com/hashicorp/terraform-provider-aws/issues/8655)
+    code    scripts/moto_security_services.py
+22  Config PutDeliveryChannel while the recorder's role does not exist, or is younger than N seconds
+    (or on its first N uses by Config): Config checks the bucket with that role, and a service-linked
+    role made on first use (AWSServiceRoleForConfig) takes time to be usable
+    source  IAM/latest/UserGuide/troubleshoot_general.html (eventual consistency),
+            config/latest/developerguide/using-service-linked-roles.html; the failure of a setup that
+            did not wait for the new role: github.com/awslabs/aws-securityhub-multiaccount-scripts/issues/53
+    error   400 InsufficientDeliveryPolicyException "Insufficient delivery policy to s3 bucket:
+            <bucket>, unable to assume role: <role ARN>" (github.com/aws/aws-cli/issues/3516)
+    knob    settings iam_propagation_seconds and iam_propagation_refusals (shared with rule 3)
+23  Security Hub GetEnabledStandards answers each subscription INCOMPLETE, StatusReasonCode
+    NO_AVAILABLE_CONFIGURATION_RECORDER, while no Config recorder of the region is recording (AWS
+    enables a standard without Config, and its controls produce no findings)
+    source  securityhub/1.0/APIReference/API_StandardsStatusReason.html,
+            securityhub/latest/userguide/securityhub-setup-prereqs.html ("To receive control findings
+            in Security Hub CSPM, you must enable AWS Config for your account")
+    answer  200, StandardsStatus INCOMPLETE (READY once a recorder records)
+24  DescribeFlowLogs answers DeliverLogsStatus FAILED, DeliverLogsErrorMessage "Access error", for a
+    flow log to CloudWatch Logs whose role vpc-flow-logs.amazonaws.com may not assume (conditions given
+    the flow log's ARN and account) or whose identity policies do not allow logs:CreateLogStream and
+    logs:PutLogEvents on its log group's streams; AWS accepts CreateFlowLogs and fails delivery
+    source  vpc/latest/userguide/flow-logs-iam-role.html, AWSEC2/latest/APIReference/API_FlowLog.html
+            ("Access error indicates that the IAM role associated with the flow log does not have
+            sufficient permissions to publish to CloudWatch Logs")
+    answer  200, DeliverLogsStatus FAILED
+25  GuardDuty CreateDetector in a region that has a detector (one per account and region)
+    source  guardduty/latest/APIReference/API_CreateDetector.html, guardduty/latest/ug/guardduty_regions.html
+    error   400 BadRequestException "The request is rejected because a detector already exists for the
+            current account."
  -  Lambda GetAccountSettings: always answered, strict or not (moto 5.2.5 lacks it)
     source  lambda/latest/api/API_GetAccountSettings.html
     knob    account_concurrency_limit (ConcurrentExecutions; Unreserved = limit - reserved)
