@@ -69,6 +69,31 @@ setting = key of POST /secureinfra/strict):
     resource policy does not let s3.amazonaws.com invoke / publish / send for this bucket
     source  AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html
     error   400 InvalidArgument "Unable to validate the following destination configurations"
+13  Lambda's network interfaces of VPC functions (Hyperplane ENIs), which moto 5.2.5 never makes.
+    CreateFunction (and UpdateFunctionConfiguration with a VpcConfig) gives the function one
+    interface per subnet with its security groups ("AWS Lambda VPC ENI-<name>-<uuid>",
+    requester-managed, type lambda, in-use), shared by the functions of the same subnet and
+    groups. N seconds after the last function using it is deleted (or moved), Lambda releases it
+    with the execution role of the function that created it: if that role still exists and may
+    ec2:DeleteNetworkInterface, the interface is deleted; if not, it is detached and stays
+    `available` until someone deletes it. While an interface exists, DeleteSubnet of its subnet
+    and DeleteSecurityGroup of its groups are refused (moto checks neither); an in-use interface
+    cannot be deleted.
+    source  lambda/latest/dg/foundation-networking.html#foundation-nw-eni-delete ("Lambda relies
+            on permissions in the function execution role to delete the Hyperplane ENI. If you
+            delete the execution role before Lambda deletes the Hyperplane ENI, Lambda won't be
+            able to delete the Hyperplane ENI. You can manually perform the deletion.");
+            lambda/latest/dg/configuration-vpc.html (one interface per subnet and security-group
+            combination); repost.aws/knowledge-center/lambda-eni-find-delete ("Why can't I detach
+            or delete an elastic network interface that Lambda created?": Lambda deletes an unused
+            interface with the execution role of the function that created it; with that role
+            gone it must be deleted by hand); AWSEC2/latest/APIReference/errors-overview.html
+            (DependencyViolation; InvalidNetworkInterface.InUse)
+    error   400 DependencyViolation "The subnet '<id>' has dependencies and cannot be deleted." or
+            "resource <sg-id> has a dependent object"; 400 InvalidNetworkInterface.InUse
+            "Interface: [<eni-id>] in use."
+    knob    setting lambda_eni_release_seconds (5; AWS: up to 20 minutes), env
+            SECUREINFRA_STRICT_LAMBDA_ENI_RELEASE_SECONDS
 21  Config PutDeliveryChannel naming a bucket that does not exist, or whose policy does not let
     config.amazonaws.com s3:GetBucketAcl and s3:ListBucket on the bucket and s3:PutObject on
     [prefix/]AWSLogs/<account>/Config/* (s3:x-amz-acl bucket-owner-full-control, aws:SourceAccount)
@@ -172,6 +197,7 @@ ENV_IAM_PROPAGATION = "SECUREINFRA_STRICT_IAM_PROPAGATION_SECONDS"
 ENV_IAM_REFUSALS = "SECUREINFRA_STRICT_IAM_PROPAGATION_REFUSALS"
 ENV_PITR = "SECUREINFRA_STRICT_PITR_SECONDS"
 ENV_CONCURRENCY = "SECUREINFRA_ACCOUNT_CONCURRENCY"
+ENV_ENI_RELEASE = "SECUREINFRA_STRICT_LAMBDA_ENI_RELEASE_SECONDS"
 
 ROLE_CANNOT_BE_ASSUMED = "The role defined for the function cannot be assumed by Lambda."
 CLOUDWATCH_ROLE_DENIED = "Access denied. Verify in IAM that the role has adequate permissions."
@@ -193,6 +219,7 @@ class StrictConfig:
     iam_propagation_refusals: int = 0
     pitr_unavailable_seconds: float = 3.0
     account_concurrency_limit: int = 1000
+    lambda_eni_release_seconds: float = 5.0
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | os._Environ[str] = os.environ) -> StrictConfig:
@@ -206,6 +233,7 @@ class StrictConfig:
                     ("iam_propagation_refusals", ENV_IAM_REFUSALS),
                     ("pitr_unavailable_seconds", ENV_PITR),
                     ("account_concurrency_limit", ENV_CONCURRENCY),
+                    ("lambda_eni_release_seconds", ENV_ENI_RELEASE),
                 )
                 if environ.get(name, "") != ""
             }
@@ -356,20 +384,28 @@ def _check_function_role(self: LambdaResponse, role_arn: str | None, function_na
 
 def _lambda_create(original: Any) -> Any:
     def create_function(self: LambdaResponse) -> Any:
-        if strict():
-            body = self.json_body
-            _check_function_role(self, body.get("Role"), str(body.get("FunctionName", "")))
-        return original(self)
+        if not strict():
+            return original(self)
+        body = self.json_body
+        _check_function_role(self, body.get("Role"), str(body.get("FunctionName", "")))
+        answer = original(self)
+        # rule 13: a VPC function gets its network interfaces when it is created
+        function = self.backend.get_function(str(body.get("FunctionName", "")).rsplit(":", 1)[-1])
+        attach_function(self.current_account, self.region, function)
+        return answer
 
     return create_function
 
 
 def _lambda_update_configuration(original: Any) -> Any:
     def update_function_configuration(self: LambdaResponse) -> Any:
-        if strict():
-            name = unquote(self.path.rsplit("/", 2)[-2])
-            _check_function_role(self, self.json_body.get("Role"), name)
-        return original(self)
+        if not strict():
+            return original(self)
+        name = unquote(self.path.rsplit("/", 2)[-2])
+        _check_function_role(self, self.json_body.get("Role"), name)
+        answer = original(self)
+        attach_after_update(self, name)  # rule 13: a new VpcConfig moves it to other interfaces
+        return answer
 
     return update_function_configuration
 
@@ -919,3 +955,251 @@ def _cloudwatch_put_metric_alarm(original: Any) -> Any:
 
 
 PATCHES.append((CloudWatchResponse, "put_metric_alarm", _cloudwatch_put_metric_alarm))
+
+
+import contextlib  # noqa: E402
+import uuid  # noqa: E402
+
+from moto.ec2.exceptions import DependencyViolationError, EC2ClientError  # noqa: E402
+from moto.ec2.models import ec2_backends  # noqa: E402
+from moto.ec2.responses import EC2Response  # noqa: E402
+from moto.iam.responses import IamResponse  # noqa: E402
+
+# --- rule 13: the network interfaces of VPC functions (Lambda Hyperplane ENIs) ---------------------
+#
+# moto 5.2.5 creates no network interface for a function with a VpcConfig, and deletes subnets and
+# security groups that network interfaces still use. The emulator's Lambda keeps one interface per
+# subnet and security-group combination, shared by the functions that use it, and releases it as
+# the module docstring (rule 13) says. The release is settled lazily: whenever a call could observe
+# it (DescribeNetworkInterfaces, DeleteNetworkInterface/Subnet/SecurityGroup/Vpc, IAM
+# DeleteRole/DeleteRolePolicy), every interface whose release is due is released first, with the
+# execution role as it is at that moment.
+
+LAMBDA_ENI_DESCRIPTION = "AWS Lambda VPC ENI-{name}-{suffix}"
+LAMBDA_ENI_ATTR = "_secureinfra_lambda_eni"
+ENI_IN_USE = "in-use"
+ENI_AVAILABLE = "available"
+
+
+@dataclass
+class LambdaEni:
+    """What the emulator's Lambda knows of one of its network interfaces."""
+
+    role_arn: str  # execution role of the function that created it (Lambda deletes with it)
+    functions: set[str]  # ARNs of the functions that use it
+    released_at: Any = None  # when the last function stopped using it
+
+
+def _ec2_backend(account: str, region: str) -> Any:
+    return ec2_backends[account][region]
+
+
+def _lambda_enis(backend: Any) -> list[tuple[Any, LambdaEni]]:
+    return [
+        (eni, getattr(eni, LAMBDA_ENI_ATTR))
+        for eni in list(backend.enis.values())
+        if isinstance(getattr(eni, LAMBDA_ENI_ATTR, None), LambdaEni)
+    ]
+
+
+def _vpc_pairs(vpc_config: dict[str, Any] | None) -> tuple[list[str], list[str]]:
+    """(subnet ids, sorted security group ids) of a VpcConfig; empty when the function has no VPC."""
+    config = vpc_config or {}
+    subnets = [str(s) for s in config.get("SubnetIds") or []]
+    groups = sorted(str(g) for g in config.get("SecurityGroupIds") or [])
+    return (subnets, groups) if subnets and groups else ([], [])
+
+
+def _shared_eni(backend: Any, subnet_id: str, groups: list[str]) -> Any | None:
+    # "Functions in the account that share the same security group and subnet combination use the
+    # same network interfaces" - lambda/latest/dg/foundation-networking.html#foundation-nw-eni
+    for eni, _state in _lambda_enis(backend):
+        same_groups = sorted(g.id for g in eni.group_set) == groups
+        if eni.subnet.id == subnet_id and same_groups and eni.status == ENI_IN_USE:
+            return eni
+    return None
+
+
+def _create_eni(backend: Any, subnet_id: str, groups: list[str], function_name: str, role_arn: str) -> Any:
+    subnet = next((s for s in backend.describe_subnets() if s.id == subnet_id), None)
+    if subnet is None or any(backend.get_security_group_from_id(g) is None for g in groups):
+        return None  # moto does not validate the VpcConfig; nothing to attach to
+    suffix = str(uuid.uuid4())
+    description = LAMBDA_ENI_DESCRIPTION.format(name=function_name, suffix=suffix)
+    eni = backend.create_network_interface(subnet, None, group_ids=groups, description=description)
+    role = _role(role_arn)
+    eni.status = ENI_IN_USE
+    eni.requester_managed = True
+    eni.interface_type = "lambda"
+    eni.requester_id = f"{role.id if role else 'AROA'}:{function_name}"
+    setattr(eni, LAMBDA_ENI_ATTR, LambdaEni(role_arn=role_arn, functions=set()))
+    return eni
+
+
+def attach_function(account: str, region: str, function: Any) -> None:
+    """Give a VPC function its network interfaces (one per subnet, shared per security-group set)."""
+    subnets, groups = _vpc_pairs(getattr(function, "_vpc_config", None))
+    backend = _ec2_backend(account, region)
+    for subnet_id in subnets:
+        eni = _shared_eni(backend, subnet_id, groups) or _create_eni(
+            backend, subnet_id, groups, function.function_name, function.role
+        )
+        if eni is not None:
+            state = getattr(eni, LAMBDA_ENI_ATTR)
+            state.functions.add(function.function_arn)
+            state.released_at = None
+
+
+def detach_function(account: str, region: str, function_arn: str) -> None:
+    """The function no longer uses its interfaces; an interface nobody uses is due for release."""
+    for _eni, state in _lambda_enis(_ec2_backend(account, region)):
+        if function_arn in state.functions:
+            state.functions.discard(function_arn)
+            if not state.functions:
+                state.released_at = utcnow()
+
+
+def _role_may_delete(role_arn: str, eni: Any, account: str, region: str) -> bool:
+    """Whether the execution role still exists and may ec2:DeleteNetworkInterface this interface."""
+    role = _role(role_arn)
+    if role is None:
+        return False
+    resource = f"arn:{PARTITION}:ec2:{region}:{account}:network-interface/{eni.id}"
+    return _role_allows(role, "ec2:DeleteNetworkInterface", resource)
+
+
+def _role_allows(role: Any, action: str, resource: str) -> bool:
+    """Whether the role's identity policies (inline and attached) allow it (unjudgeable: yes)."""
+    documents = [unquote(doc) for doc in role.policies.values()]
+    documents += [_managed_document(policy) for policy in role.managed_policies.values()]
+    return _allowed([_decision(doc, action, resource, role.arn, {}) for doc in documents]) is not False
+
+
+def settle(account: str, region: str) -> None:
+    """Release every interface of this region whose release is due (see rule 13)."""
+    if account not in ec2_backends or region not in list(ec2_backends[account]):  # created ones only
+        return
+    backend = _ec2_backend(account, region)
+    for eni, state in _lambda_enis(backend):
+        due = state.released_at is not None and not _younger_than(
+            state.released_at, CONFIG.lambda_eni_release_seconds
+        )
+        if state.functions or not due or eni.status != ENI_IN_USE:
+            continue
+        if _role_may_delete(state.role_arn, eni, account, region):
+            backend.delete_network_interface(eni.id)
+            print(f"strict_aws: Lambda deleted its network interface {eni.id}", file=sys.stderr, flush=True)
+        else:
+            eni.status = ENI_AVAILABLE
+            print(
+                f"strict_aws: Lambda released {eni.id} but could not delete it: its execution role "
+                f"{state.role_arn} is gone or may not ec2:DeleteNetworkInterface",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+def settle_account(account: str) -> None:
+    if account in ec2_backends:
+        for region in list(ec2_backends[account].keys()):
+            settle(account, region)
+
+
+def _ec2_refused(error: EC2ClientError) -> EC2ClientError:
+    _log(f"{error.code}: {error.message}")
+    return error
+
+
+def _subnet_in_use(self: EC2Response) -> None:
+    subnet_id = str(self._get_param("SubnetId") or "")
+    if any(eni.subnet.id == subnet_id for eni in self.ec2_backend.enis.values()):
+        # A subnet with network interfaces cannot be deleted
+        # - AWSEC2/latest/APIReference/errors-overview.html (DependencyViolation)
+        message = f"The subnet '{subnet_id}' has dependencies and cannot be deleted."
+        raise _ec2_refused(DependencyViolationError(message))
+
+
+def _group_in_use(self: EC2Response) -> None:
+    group_id = self._get_param("GroupId")
+    if not group_id and self._get_param("GroupName"):
+        group = self.ec2_backend.get_security_group_by_name_or_id(self._get_param("GroupName"))
+        group_id = group.id if group else None
+    if group_id and any(group_id in {g.id for g in eni.group_set} for eni in self.ec2_backend.enis.values()):
+        raise _ec2_refused(DependencyViolationError(f"resource {group_id} has a dependent object"))
+
+
+def _interface_in_use(self: EC2Response) -> None:
+    eni_id = str(self._get_param("NetworkInterfaceId") or "")
+    eni = self.ec2_backend.enis.get(eni_id)
+    if eni is not None and eni.status == ENI_IN_USE:
+        # "InvalidNetworkInterface.InUse: The specified interface is currently in use and cannot be
+        # deleted" - AWSEC2/latest/APIReference/errors-overview.html
+        raise _ec2_refused(EC2ClientError("InvalidNetworkInterface.InUse", f"Interface: [{eni_id}] in use."))
+
+
+EC2_CHECKS: dict[str, Any] = {
+    "delete_subnet": _subnet_in_use,
+    "delete_security_group": _group_in_use,
+    "delete_network_interface": _interface_in_use,
+    "describe_network_interfaces": None,
+    "delete_vpc": None,
+}
+
+
+def _ec2_call(name: str) -> Any:
+    check = EC2_CHECKS[name]
+
+    def wrap(original: Any) -> Any:
+        def call(self: EC2Response) -> Any:
+            if strict():
+                settle(self.current_account, self.region)
+                if check is not None:
+                    check(self)
+            return original(self)
+
+        return call
+
+    return wrap
+
+
+def _iam_role_change(original: Any) -> Any:
+    def call(self: IamResponse) -> Any:
+        if strict():
+            settle_account(self.current_account)  # a release that is due happens before the change
+        return original(self)
+
+    return call
+
+
+def _lambda_delete(original: Any) -> Any:
+    def delete_function(self: LambdaResponse) -> Any:
+        name = unquote(self.path.rsplit("/", 1)[-1])
+        arn = None
+        if strict() and not self._get_param("Qualifier", None):
+            with contextlib.suppress(Exception):  # moto answers for an unknown function
+                arn = self.backend.get_function(name).function_arn
+        answer = original(self)
+        if arn:
+            detach_function(self.current_account, self.region, arn)
+        return answer
+
+    return delete_function
+
+
+def attach_after_update(self: LambdaResponse, function_name: str) -> None:
+    """UpdateFunctionConfiguration with a VpcConfig moves the function to the new interfaces."""
+    if "VpcConfig" not in self.json_body:
+        return
+    function = self.backend.get_function(function_name)
+    detach_function(self.current_account, self.region, function.function_arn)
+    attach_function(self.current_account, self.region, function)
+
+
+PATCHES.extend(
+    [
+        *((EC2Response, name, _ec2_call(name)) for name in EC2_CHECKS),
+        (IamResponse, "delete_role", _iam_role_change),
+        (IamResponse, "delete_role_policy", _iam_role_change),
+        (LambdaResponse, "delete_function", _lambda_delete),
+    ]
+)

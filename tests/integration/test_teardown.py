@@ -6,6 +6,11 @@ converge; teardown with a wrong confirmation (refused, zero mutating calls); tea
 tagged); teardown again (changed=0, zero mutating calls); converge again (succeeds on the kept data
 stores); teardown with teardown_destroy_data=true (versioned buckets emptied and deleted, tables
 deleted, keys pending deletion for 30 days, aliases gone); and that run again (changed=0).
+
+The VPC functions hold network interfaces in the subnets (strict rule 13): Lambda deletes them,
+some seconds after DeleteFunction, with the function's execution role, so the roles go after the
+network; interfaces Lambda could not delete (their roles removed first, as by an older teardown)
+are deleted by the teardown itself.
 """
 
 from __future__ import annotations
@@ -23,6 +28,11 @@ ACCOUNT = "123456789012"  # moto's default account
 PREFIX = "secureinfra"
 PLAYBOOK = "playbooks/teardown.yml"
 HOME = "us-east-1"
+# Seconds the teardown waits for Lambda to release the network interfaces (the emulator's Lambda
+# releases them 5 s after DeleteFunction): a teardown that can never delete the network fails in
+# minutes rather than after the default 45.
+RELEASE_TIMEOUT = 120
+LAMBDA_ENI = "AWS Lambda VPC ENI*"
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +53,37 @@ def client(server: Emulator, service: str, region: str = HOME) -> Any:
 
 def teardown(server: Emulator, check: bool = False, **extra: Any) -> PlaybookRun:
     return server.run_playbook(
-        check=check, playbook=PLAYBOOK, extra_vars={"teardown_confirm": ACCOUNT, **extra}
+        check=check,
+        playbook=PLAYBOOK,
+        extra_vars={
+            "teardown_confirm": ACCOUNT,
+            "teardown_network_release_timeout": RELEASE_TIMEOUT,
+            **extra,
+        },
     )
+
+
+def lambda_enis(server: Emulator, region: str) -> list[dict[str, Any]]:
+    """The network interfaces Lambda holds (or left) in the region."""
+    pages = client(server, "ec2", region).get_paginator("describe_network_interfaces")
+    return [
+        eni
+        for page in pages.paginate(Filters=[{"Name": "description", "Values": [LAMBDA_ENI]}])
+        for eni in page["NetworkInterfaces"]
+    ]
+
+
+def remove_functions_and_roles_by_hand(server: Emulator, region: str) -> None:
+    """What the teardown did before it deleted the roles after the network: functions, then roles."""
+    lam, iam = client(server, "lambda", region), client(server, "iam")
+    for fn in lam.list_functions()["Functions"]:
+        lam.delete_function(FunctionName=fn["FunctionName"])
+    for page in iam.get_paginator("list_roles").paginate():
+        for role in page["Roles"]:
+            if role["RoleName"].startswith(f"{PREFIX}-{region}-"):
+                for name in iam.list_role_policies(RoleName=role["RoleName"])["PolicyNames"]:
+                    iam.delete_role_policy(RoleName=role["RoleName"], PolicyName=name)
+                iam.delete_role(RoleName=role["RoleName"])
 
 
 def tagged(server: Emulator, region: str) -> list[str]:
@@ -94,6 +133,7 @@ def leftovers(server: Emulator, region: str) -> dict[str, list[str]]:
         "rules": [r["Name"] for r in c("events").list_rules()["Rules"]],
         "trails": [t["Name"] for t in c("cloudtrail").describe_trails(includeShadowTrails=True)["trailList"]],
         "vpcs": [v["VpcId"] for v in vpcs],
+        "network interfaces": [e["NetworkInterfaceId"] for e in lambda_enis(server, region)],
         "subnets": [
             s["SubnetId"]
             for s in c("ec2").describe_subnets(Filters=[{"Name": "tag:ManagedBy", "Values": ["ansible"]}])[
@@ -122,6 +162,7 @@ def runs(server: Emulator) -> dict[str, Any]:
     converge = server.run_playbook()
     assert converge.rc == 0, converge.stderr
     result: dict[str, Any] = {"tagged_before": {r: tagged(server, r) for r in REGIONS}}
+    result["lambda_enis"] = {r: lambda_enis(server, r) for r in REGIONS}
     result["wrong"] = server.run_playbook(playbook=PLAYBOOK, extra_vars={"teardown_confirm": "111111111111"})
     result["unconfirmed"] = server.run_playbook(playbook=PLAYBOOK)
     result["check"] = teardown(server, check=True)
@@ -170,6 +211,26 @@ def test_teardown_leaves_only_the_kept_data_stores(runs: dict[str, Any]) -> None
         assert runs["leftovers"][region] == {}
 
 
+def test_roles_go_after_the_network_lambda_deletes_its_interfaces_with(runs: dict[str, Any]) -> None:
+    # The VPC functions (processor, analytics) share one interface per private subnet.
+    for region in REGIONS:
+        enis = runs["lambda_enis"][region]
+        assert len(enis) == 2, enis
+        assert {e["Status"] for e in enis} == {"in-use"}
+    calls = [f"{c.service}:{c.operation}" for c in runs["teardown"].calls]
+    functions = [i for i, c in enumerate(calls) if c == "lambda:Delete"]
+    deletes = ("ec2:DeleteSecurityGroup", "ec2:DeleteSubnet", "ec2:DeleteVpc")
+    network = [i for i, c in enumerate(calls) if c in deletes]
+    # the execution roles: processor and analytics in both regions, key_rotation in the home region
+    # (the trail's delivery role goes earlier, with the trail)
+    roles = [i for i, c in enumerate(calls) if c == "iam:DeleteRole" and functions and i > min(functions)]
+    assert functions and network and len(roles) == 5, calls
+    assert max(functions) < min(network)
+    assert max(network) < min(roles), "an execution role was deleted before the network it must release"
+    # Lambda deleted the interfaces itself: the teardown had none to delete
+    assert "ec2:DeleteNetworkInterface" not in calls
+
+
 def test_second_teardown_changes_nothing(runs: dict[str, Any]) -> None:
     run = runs["again"]
     assert run.rc == 0, run.stderr
@@ -215,8 +276,16 @@ def test_converge_again_then_destroy_data(server: Emulator, runs: dict[str, Any]
         for region in REGIONS
     }
 
+    # An account left by the teardown's earlier order in the home region: functions and roles gone,
+    # the network kept. Lambda cannot delete the interfaces without the roles; the teardown does.
+    remove_functions_and_roles_by_hand(server, HOME)
     destroy = teardown(server, teardown_destroy_data=True)
-    assert destroy.rc == 0, destroy.stderr
+    assert destroy.rc == 0, destroy.failed_messages() or destroy.stderr
+    deleted = [c for c in destroy.calls if f"{c.service}:{c.operation}" == "ec2:DeleteNetworkInterface"]
+    assert len(deleted) == 2, destroy.calls
+    assert [t for t in destroy.changed_tasks() if "Network interfaces Lambda left" in t] == [
+        f"{HOME}: secureinfra.baseline.teardown : Network interfaces Lambda left in the VPC"
+    ]
     assert client(server, "s3").list_buckets()["Buckets"] == []
     for region in REGIONS:
         assert client(server, "dynamodb", region).list_tables()["TableNames"] == []

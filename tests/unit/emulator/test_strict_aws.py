@@ -700,6 +700,7 @@ class TestSettings:
                 "SECUREINFRA_STRICT_PITR_SECONDS": "1",
                 "SECUREINFRA_ACCOUNT_CONCURRENCY": "10",
                 "SECUREINFRA_STRICT_IAM_PROPAGATION_REFUSALS": "2",
+                "SECUREINFRA_STRICT_LAMBDA_ENI_RELEASE_SECONDS": "7",
             }
         )
         assert config.as_dict() == {
@@ -708,6 +709,7 @@ class TestSettings:
             "iam_propagation_refusals": 2,
             "pitr_unavailable_seconds": 1.0,
             "account_concurrency_limit": 10,
+            "lambda_eni_release_seconds": 7.0,
         }
         assert strict_aws.StrictConfig.from_env({}).enabled is False
 
