@@ -155,7 +155,9 @@ def test_alarm_topic(converged, aws, region: str) -> None:
     assert sorted(publish["Principal"]["Service"]) == ["cloudwatch.amazonaws.com", "events.amazonaws.com"]
     assert publish["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
     assert all(s["Action"] != "sns:Publish" or s["Sid"] in policy for s in policy.values())
-    assert sns.list_subscriptions_by_topic(TopicArn=_topic(region))["Subscriptions"] == []
+    # The inventory's one subscriber (inventories/local/group_vars/all.yml).
+    subscriptions = sns.list_subscriptions_by_topic(TopicArn=_topic(region))["Subscriptions"]
+    assert [(s["Protocol"], s["Endpoint"]) for s in subscriptions] == [("email", "secops@example.com")]
     assert _has_tags(
         {t["Key"]: t["Value"] for t in sns.list_tags_for_resource(ResourceArn=_topic(region))["Tags"]}
     )

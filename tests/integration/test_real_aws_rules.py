@@ -4,7 +4,10 @@ One private strict emulator (TEST_EMULATOR_PORT + 2), converged in order:
 
 1. a new account with IAM propagation and point-in-time-recovery delays and a concurrency quota
    of 10 (a new account's): the run succeeds because the Lambda, CloudTrail and PITR calls are
-   retried on exactly their documented errors; no S3 ACL call is made (server access logging on
+   retried on exactly their documented errors (CreateFunction refused first because the role, then
+   because its inline policy, has not propagated: "cannot be assumed by Lambda", then "The
+   provided execution role does not have permissions to call ..." for the network interfaces, the
+   dead-letter queue or X-Ray); no S3 ACL call is made (server access logging on
    the BucketOwnerEnforced log bucket); the reservations are skipped with a warning naming the
    ConcurrentExecutions quota and the numbers; subnets sit in the first zones by zone ID; and the
    alarm topic without subscribers is reported at the end of the run;
@@ -49,7 +52,8 @@ def client(strict_server: Emulator) -> Callable[..., Any]:
 
 @pytest.fixture(scope="module")
 def new_account(strict_server: Emulator) -> PlaybookRun:
-    return strict_server.run_playbook(limit=REGION)
+    # No subscriber (the checkout's inventory has one): the run must say so.
+    return strict_server.run_playbook(limit=REGION, extra_vars={"monitoring_subscriptions": []})
 
 
 def _warnings(run: PlaybookRun) -> list[str]:
@@ -103,8 +107,20 @@ def test_new_account_converges_with_retries(new_account: PlaybookRun) -> None:
     retried = [e for r in function_runs for e in r["retries"]["retried"]]
     assert retried, "no Lambda call was retried: the propagation delay was not exercised"
     assert {e["code"] for e in retried} == {"InvalidParameterValueException"}
-    assert all("cannot be assumed by Lambda" in e["message"] for e in retried)
-    assert _count(new_account, "lambda", "Post", "/functions") > len(FUNCTIONS)
+    # each function: the role first (rule 3), then its inline policy (rule 14), naming the first
+    # permission the function's settings need
+    lacks = "The provided execution role does not have permissions to call"
+    for run in function_runs:
+        messages = [e["message"] for e in run["retries"]["retried"]]
+        assert any("cannot be assumed by Lambda" in m for m in messages), (run["item"][0]["name"], messages)
+        assert any(lacks in m for m in messages), (run["item"][0]["name"], messages)
+    by_function = {
+        r["item"][0]["name"]: [e["message"] for e in r["retries"]["retried"] if lacks in e["message"]]
+        for r in function_runs
+    }
+    assert all(f"{lacks} CreateNetworkInterface on EC2" in m for m in by_function["processor"])  # in the VPC
+    assert all(f"{lacks} SendMessage on SQS" in m for m in by_function["key_rotation"])  # its queue
+    assert _count(new_account, "lambda", "Post", "/functions") >= 3 * len(FUNCTIONS)
     (trail,) = _task_results(new_account, "Multi-region trail")
     assert trail["retries"]["attempts"] > 1
     assert {e["code"] for e in trail["retries"]["retried"]} == {"InvalidCloudWatchLogsRoleArnException"}
