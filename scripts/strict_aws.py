@@ -94,6 +94,26 @@ setting = key of POST /secureinfra/strict):
             "Interface: [<eni-id>] in use."
     knob    setting lambda_eni_release_seconds (5; AWS: up to 20 minutes), env
             SECUREINFRA_STRICT_LAMBDA_ENI_RELEASE_SECONDS
+14  Lambda CreateFunction / UpdateFunctionConfiguration whose execution role may not do what the
+    function's settings need: with a VpcConfig ec2:CreateNetworkInterface (on the interface, the
+    subnets and the groups), ec2:DescribeNetworkInterfaces, ec2:DeleteNetworkInterface; with a
+    DeadLetterConfig sqs:SendMessage (sns:Publish) on the target; with TracingConfig Active
+    xray:PutTraceSegments and xray:PutTelemetryRecords. Refused for good when the role's identity
+    policies (inline and attached, judged by scripts/policy_eval.py) do not allow one; refused
+    naming the first one while the role's inline policy was put (PutRolePolicy) less than N
+    seconds ago, or for the first N uses of the role by this check. An update is checked with the
+    role and settings it leaves the function with, when it sets the role or one of the settings.
+    source  lambda/latest/dg/configuration-vpc.html ("Execution role permissions"),
+            lambda/latest/dg/invocation-async-retain-records.html#invocation-dlq,
+            lambda/latest/dg/services-xray.html (AWSXRayDaemonWriteAccess),
+            IAM/latest/UserGuide/troubleshoot_general.html (eventual consistency); AWS documents no
+            wording: the message is the one the Terraform AWS provider retries for both calls
+            ("The provided execution role does not have permissions", retryFunctionOp in
+            internal/service/lambda/function.go), completed as users report it ("... to call
+            CreateNetworkInterface on EC2", "SendMessage on SQS", "PutTraceSegments on XRAY")
+    error   400 InvalidParameterValueException
+            "The provided execution role does not have permissions to call <Action> on <SERVICE>"
+    knob    settings iam_propagation_seconds and iam_propagation_refusals (shared with rules 3-5)
 21  Config PutDeliveryChannel naming a bucket that does not exist, or whose policy does not let
     config.amazonaws.com s3:GetBucketAcl and s3:ListBucket on the bucket and s3:PutObject on
     [prefix/]AWSLogs/<account>/Config/* (s3:x-amz-acl bucket-owner-full-control, aws:SourceAccount)
@@ -388,6 +408,7 @@ def _lambda_create(original: Any) -> Any:
             return original(self)
         body = self.json_body
         _check_function_role(self, body.get("Role"), str(body.get("FunctionName", "")))
+        check_execution_permissions(self, body.get("Role"), body)  # rule 14
         answer = original(self)
         # rule 13: a VPC function gets its network interfaces when it is created
         function = self.backend.get_function(str(body.get("FunctionName", "")).rsplit(":", 1)[-1])
@@ -403,6 +424,7 @@ def _lambda_update_configuration(original: Any) -> Any:
             return original(self)
         name = unquote(self.path.rsplit("/", 2)[-2])
         _check_function_role(self, self.json_body.get("Role"), name)
+        check_execution_permissions(self, *update_settings(self, name))  # rule 14
         answer = original(self)
         attach_after_update(self, name)  # rule 13: a new VpcConfig moves it to other interfaces
         return answer
@@ -963,6 +985,7 @@ import uuid  # noqa: E402
 from moto.ec2.exceptions import DependencyViolationError, EC2ClientError  # noqa: E402
 from moto.ec2.models import ec2_backends  # noqa: E402
 from moto.ec2.responses import EC2Response  # noqa: E402
+from moto.iam.models import Role as IAMRole  # noqa: E402
 from moto.iam.responses import IamResponse  # noqa: E402
 
 # --- rule 13: the network interfaces of VPC functions (Lambda Hyperplane ENIs) ---------------------
@@ -1203,3 +1226,82 @@ PATCHES.extend(
         (LambdaResponse, "delete_function", _lambda_delete),
     ]
 )
+
+
+# --- rule 14: the execution role's permissions, checked by CreateFunction / UpdateFunctionConfiguration --
+
+EXECUTION_ROLE_LACKS = "The provided execution role does not have permissions to call {action} on {service}"
+SERVICE_LABELS = {"ec2": "EC2", "sqs": "SQS", "sns": "SNS", "xray": "XRAY"}
+# iam_propagation_refusals counts the uses of a role by this check apart from rule 3's
+PERMISSION_CHECK = "lambda.amazonaws.com/execution-role-permissions"
+POLICY_PUT_ATTR = "_secureinfra_policy_put_at"
+CHECKED_SETTINGS = ("VpcConfig", "DeadLetterConfig", "TracingConfig")
+
+
+def _role_put_policy(original: Any) -> Any:
+    """Remember when a role's inline policy was last put (PutRolePolicy): rule 14's clock."""
+
+    def put_policy(self: Any, policy_name: str, policy_json: str) -> None:
+        original(self, policy_name, policy_json)
+        setattr(self, POLICY_PUT_ATTR, utcnow())
+
+    return put_policy
+
+
+def execution_permissions(account: str, region: str, settings: dict[str, Any]) -> list[tuple[str, str]]:
+    """(action, resource) the execution role needs for these function settings, in checking order."""
+    needed: list[tuple[str, str]] = []
+    subnets, groups = _vpc_pairs(settings.get("VpcConfig"))
+    if subnets:
+        # lambda/latest/dg/configuration-vpc.html, "Execution role permissions"
+        ec2 = f"arn:{PARTITION}:ec2:{region}:{account}"
+        created = [f"{ec2}:network-interface/*"]
+        created += [f"{ec2}:subnet/{s}" for s in subnets] + [f"{ec2}:security-group/{g}" for g in groups]
+        needed += [("ec2:CreateNetworkInterface", resource) for resource in created]
+        needed.append(("ec2:DescribeNetworkInterfaces", "*"))
+        needed.append(("ec2:DeleteNetworkInterface", f"{ec2}:network-interface/*"))
+    target = str((settings.get("DeadLetterConfig") or {}).get("TargetArn") or "")
+    if target:
+        # lambda/latest/dg/invocation-async-retain-records.html#invocation-dlq: sqs:SendMessage / sns:Publish
+        needed.append(("sns:Publish" if target.split(":")[2:3] == ["sns"] else "sqs:SendMessage", target))
+    if (settings.get("TracingConfig") or {}).get("Mode") == "Active":
+        # lambda/latest/dg/services-xray.html: AWSXRayDaemonWriteAccess
+        needed += [("xray:PutTraceSegments", "*"), ("xray:PutTelemetryRecords", "*")]
+    return needed
+
+
+def _permission_refusal(role: Any, needed: list[tuple[str, str]]) -> str | None:
+    """The action Lambda names when it refuses, or None."""
+    lacking = next((action for action, resource in needed if not _role_allows(role, action, resource)), None)
+    if lacking is None and needed:
+        young = _younger_than(getattr(role, POLICY_PUT_ATTR, None), CONFIG.iam_propagation_seconds)
+        if young or _first_use_refused(role, PERMISSION_CHECK):
+            lacking = needed[0][0]  # not propagated yet: Lambda's first check fails
+    return lacking
+
+
+def check_execution_permissions(self: LambdaResponse, role_arn: str | None, settings: dict[str, Any]) -> None:
+    role = _role(role_arn) if role_arn else None
+    if role is None:
+        return  # rule 3 and moto answer for a missing role
+    lacking = _permission_refusal(role, execution_permissions(self.current_account, self.region, settings))
+    if lacking:
+        prefix, action = lacking.split(":", 1)
+        message = EXECUTION_ROLE_LACKS.format(action=action, service=SERVICE_LABELS[prefix])
+        raise refused(InvalidParameterValueException(message))
+
+
+def update_settings(self: LambdaResponse, name: str) -> tuple[str | None, dict[str, Any]]:
+    """The role and the checked settings an UpdateFunctionConfiguration leaves the function with."""
+    body = self.json_body
+    if not any(key in body for key in ("Role", *CHECKED_SETTINGS)):
+        return None, {}
+    try:
+        function = self.backend.get_function(name)
+    except Exception:  # noqa: BLE001 - moto raises its own NotFound types; it answers for them
+        return None, {}
+    current = function.get_configuration()
+    return body.get("Role") or function.role, {k: body.get(k, current.get(k)) for k in CHECKED_SETTINGS}
+
+
+PATCHES.append((IAMRole, "put_policy", _role_put_policy))

@@ -9,6 +9,7 @@ a time budget. Any other outcome is returned at once.
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -38,6 +39,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "module_args": {"type": "dict", "default": {}},
     "retry_error_codes": {"type": "list", "elements": "str", "required": True},
     "retry_message_pattern": {"type": "str"},
+    "retry_message_patterns": {"type": "list", "elements": "str", "default": []},
     "retry_timeout": {"type": "int", "default": 180},
     "retry_initial_delay": {"type": "float", "default": 2.0},
     "retry_max_delay": {"type": "float", "default": 30.0},
@@ -49,6 +51,7 @@ def policy_from(args: dict[str, Any]) -> RetryPolicy:
     return RetryPolicy(
         error_codes=tuple(args["retry_error_codes"]),
         message_pattern=args.get("retry_message_pattern"),
+        message_patterns=tuple(args.get("retry_message_patterns") or ()),
         timeout=float(args["retry_timeout"]),
         initial_delay=float(args["retry_initial_delay"]),
         max_delay=float(args["retry_max_delay"]),
@@ -66,6 +69,22 @@ def argument_errors(args: dict[str, Any]) -> list[str]:
         )
     if not args["retry_error_codes"]:
         errors.append("retry_error_codes must name at least one error code")
+    if args.get("retry_message_pattern") is not None and args.get("retry_message_patterns"):
+        errors.append("give retry_message_pattern or retry_message_patterns, not both")
+    errors += pattern_errors([args.get("retry_message_pattern"), *(args.get("retry_message_patterns") or [])])
+    return errors
+
+
+def pattern_errors(patterns: list[str | None]) -> list[str]:
+    """A message for each pattern that is not a regular expression."""
+    errors = []
+    for pattern in patterns:
+        if pattern is None:
+            continue
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            errors.append(f"retry message pattern {pattern!r} is not a regular expression: {exc}")
     return errors
 
 

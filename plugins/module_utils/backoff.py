@@ -33,14 +33,20 @@ class RetryPolicy:
     initial_delay: float = 2.0
     max_delay: float = 30.0
     jitter: bool = True
+    message_patterns: tuple[str, ...] = ()  # the message must match one of these (or message_pattern)
+
+    def patterns(self) -> tuple[str, ...]:
+        """Every message pattern (empty: any message of a listed code is retried)."""
+        return self.message_patterns + ((self.message_pattern,) if self.message_pattern is not None else ())
 
     def matches(self, code: str | None, message: str | None) -> bool:
         """True when an error with this code (and message) is one to retry."""
         if not code or code not in self.error_codes:
             return False
-        if self.message_pattern is None:
+        patterns = self.patterns()
+        if not patterns:
             return True
-        return re.search(self.message_pattern, message or "", re.IGNORECASE) is not None
+        return any(re.search(pattern, message or "", re.IGNORECASE) is not None for pattern in patterns)
 
     def ceiling(self, attempt: int) -> float:
         """The longest wait after failed attempt number `attempt` (0-based)."""

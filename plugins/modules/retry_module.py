@@ -11,7 +11,8 @@ short_description: Run a module again, with capped exponential backoff, while it
 version_added: 0.2.0
 description:
   - Runs O(module) with O(module_args). While the run fails with an AWS error code listed in
-    O(retry_error_codes) (and, when given, a message matching O(retry_message_pattern)), it is run
+    O(retry_error_codes) (and, when given, a message matching O(retry_message_pattern) or one of
+    O(retry_message_patterns)), it is run
     again after a wait that doubles from O(retry_initial_delay) up to O(retry_max_delay), with full
     jitter, until it succeeds or O(retry_timeout) seconds of waiting are spent. Any other failure,
     and any success, is returned at once, unchanged.
@@ -23,9 +24,12 @@ description:
     A role created seconds ago makes Lambda C(CreateFunction)/C(UpdateFunctionConfiguration) answer
     C(InvalidParameterValueException) "The role defined for the function cannot be assumed by Lambda"
     and CloudTrail C(CreateTrail)/C(UpdateTrail) answer C(InvalidCloudWatchLogsRoleArnException).
+    An inline policy put seconds ago makes Lambda answer C(InvalidParameterValueException) "The
+    provided execution role does not have permissions to call <action> on <service>" for the
+    permissions it checks (network interfaces, dead-letter queue, X-Ray).
     M(amazon.aws.lambda) retries throttling only and M(amazon.aws.cloudtrail) does not retry.
   - The AWS error code is read from the failed result's C(error.code), which the amazon.aws modules
-    fill in from the API's error response; the pattern is matched against C(error.message) and C(msg).
+    fill in from the API's error response; the patterns are matched against C(error.message) and C(msg).
   - Check mode and diff are passed to the wrapped module, which decides what they do.
   - The AWS connection options (for example from C(module_defaults) for C(group/secureinfra.baseline.aws))
     are handed to the wrapped module unless O(module_args) sets them.
@@ -45,8 +49,20 @@ options:
     elements: str
     required: true
   retry_message_pattern:
-    description: Regular expression (case-insensitive) the error message must also match to be retried.
+    description:
+      - Regular expression (case-insensitive) the error message must also match to be retried.
+      - Mutually exclusive with O(retry_message_patterns).
     type: str
+  retry_message_patterns:
+    description:
+      - Regular expressions (case-insensitive); the error message must match one of them to be retried.
+      - For a call that AWS refuses with one code and several messages that all mean "not yet", such as
+        Lambda C(CreateFunction)'s permission checks of a role whose policy is still propagating.
+      - Mutually exclusive with O(retry_message_pattern).
+    type: list
+    elements: str
+    default: []
+    version_added: 0.3.0
   retry_timeout:
     description:
       - Seconds of waiting, across all retries, before the last failure is returned.
@@ -80,7 +96,9 @@ EXAMPLES = r"""
       role: arn:aws:iam::123456789012:role/my-function
       zip_file: /tmp/my-function.zip
     retry_error_codes: [InvalidParameterValueException]
-    retry_message_pattern: cannot be assumed by Lambda
+    retry_message_patterns:
+      - cannot be assumed by Lambda
+      - The provided execution role does not have permissions
     retry_timeout: 180
 
 - name: Trail delivering to CloudWatch Logs through a role just created

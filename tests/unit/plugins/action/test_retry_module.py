@@ -125,3 +125,67 @@ def test_error_of_reads_amazon_aws_failures():
     assert code == "InvalidParameterValueException"
     assert "cannot be assumed" in message
     assert action.error_of({"failed": True, "msg": "boom"}) == (None, "boom")
+
+
+def _lacks(action_name: str, service: str) -> dict:
+    message = f"The provided execution role does not have permissions to call {action_name} on {service}"
+    return {
+        "failed": True,
+        "msg": f"Unable to create function: An error occurred (InvalidParameterValueException): {message}",
+        "error": {"code": "InvalidParameterValueException", "message": message},
+    }
+
+
+# What roles/functions/tasks/deploy.yml retries: the messages the Terraform AWS provider retries.
+LAMBDA_CHECKS = {
+    **{k: v for k, v in ARGS.items() if k != "retry_message_pattern"},
+    "retry_message_patterns": [
+        "cannot be assumed by Lambda",
+        "The provided execution role does not have permissions",
+        "throttled by EC2",
+    ],
+}
+
+
+def test_several_patterns_retry_each_propagation_message_in_turn(sleeps):
+    lacks = [_lacks("CreateNetworkInterface", "EC2"), _lacks("SendMessage", "SQS")]
+    outcomes = [ROLE_NOT_READY, *lacks, CREATED]
+    plugin, calls = _action(dict(LAMBDA_CHECKS), outcomes)
+    result = plugin.run(task_vars={})
+    assert result["changed"] is True and not result.get("failed")
+    assert len(calls) == 4
+    assert [e["message"][:40] for e in result["retries"]["retried"]] == [
+        "The role defined for the function cannot",
+        "The provided execution role does not hav",
+        "The provided execution role does not hav",
+    ]
+
+
+def test_one_pattern_does_not_retry_the_permission_messages(sleeps):
+    """Before several patterns: deploy.yml's one pattern failed at Lambda's first permission check."""
+    plugin, calls = _action(dict(ARGS), [_lacks("PutTraceSegments", "XRAY"), CREATED])
+    result = plugin.run(task_vars={})
+    assert result["failed"] is True
+    assert len(calls) == 1 and sleeps == []
+
+
+def test_several_patterns_still_fail_at_once_on_other_messages(sleeps):
+    plugin, calls = _action(dict(LAMBDA_CHECKS), [BAD_RUNTIME, CREATED])
+    assert plugin.run(task_vars={})["failed"] is True
+    assert len(calls) == 1
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"retry_message_patterns": ["x"]}, "retry_message_pattern or retry_message_patterns, not both"),
+        ({"retry_message_pattern": "(unclosed"}, "pattern '(unclosed' is not a regular expression"),
+    ],
+)
+def test_pattern_settings_checked_before_running_the_module(sleeps, extra, message):
+    plugin, calls = _action({**ARGS, **extra}, [CREATED])
+    result = plugin.run(task_vars={})
+    assert result["failed"] is True
+    assert message in result["msg"]
+    assert calls == []
+

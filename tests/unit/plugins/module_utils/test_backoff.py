@@ -130,6 +130,44 @@ def test_without_pattern_any_message_of_the_code_matches():
     assert not policy.matches("TableNotFoundException", "Backups are being enabled")
 
 
+# The messages of CreateFunction's checks that the Terraform AWS provider retries (retryFunctionOp).
+LAMBDA_CHECKS = backoff.RetryPolicy(
+    ("InvalidParameterValueException",),
+    message_patterns=(
+        "cannot be assumed by Lambda",
+        "The provided execution role does not have permissions",
+        "throttled by EC2",
+    ),
+)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "The role defined for the function cannot be assumed by Lambda.",
+        "The provided execution role does not have permissions to call CreateNetworkInterface on EC2",
+        "The provided execution role does not have permissions to call SendMessage on SQS",
+        "The provided execution role does not have permissions to call PutTraceSegments on XRAY",
+        "Lambda was throttled by EC2 during Lambda function initialization",
+    ],
+)
+def test_any_of_several_patterns_matches(message):
+    assert LAMBDA_CHECKS.matches("InvalidParameterValueException", message)
+
+
+def test_several_patterns_still_need_one_to_match_and_the_code():
+    assert not LAMBDA_CHECKS.matches("InvalidParameterValueException", "Value python2 at 'runtime' failed")
+    assert not LAMBDA_CHECKS.matches("InvalidParameterValueException", None)
+    assert not LAMBDA_CHECKS.matches("ResourceConflictException", "throttled by EC2")
+
+
+def test_pattern_and_patterns_add_up():
+    policy = backoff.RetryPolicy(("X",), message_pattern="^one", message_patterns=("two$",))
+    assert policy.patterns() == ("two$", "^one")
+    assert policy.matches("X", "one thing") and policy.matches("X", "thing two")
+    assert not policy.matches("X", "three")
+
+
 def _client_error(code: str, message: str = "m") -> ClientError:
     return ClientError({"Error": {"Code": code, "Message": message}}, "UpdateContinuousBackups")
 
