@@ -7,7 +7,8 @@
     emulator.py strict [--set key=value ...]     show (or change) the strict-mode settings
     emulator.py serve [--port 4566]              run moto server in the foreground
 
-moto runs with the additions in moto_extensions.py (APIs moto lacks). With --strict (or
+moto runs with the additions in moto_extensions.py (APIs moto lacks) and moto_tagging.py (the
+resources moto's tagging API GetResources leaves out). With --strict (or
 SECUREINFRA_STRICT=1 in the environment) it also enforces the AWS rules listed in
 strict_aws.py, with the delays and quota of SECUREINFRA_STRICT_IAM_PROPAGATION_SECONDS,
 SECUREINFRA_STRICT_PITR_SECONDS and SECUREINFRA_ACCOUNT_CONCURRENCY; at runtime, POST
@@ -179,9 +180,11 @@ def serve(port: int) -> None:
     """Run moto server in this process, with our additions."""
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     import moto_extensions
+    import moto_tagging
     from moto.server import main as moto_main
 
     moto_extensions.install()
+    moto_tagging.install()
     print(f"emulator: strict mode settings {moto_extensions.strict_aws.CONFIG.as_dict()}", flush=True)
     moto_main(["-H", HOST, "-p", str(port)])
 

@@ -19,6 +19,9 @@ description:
     would change something (C(changed=true)) in a check-mode run, labelled with the task's name, the
     loop item's label, the resources a list-taking module names, and the module's message (cut
     at 600 characters).
+  - A result that lists C(orphans) (M(secureinfra.baseline.baseline_orphans) - resources that carry
+    the baseline's tags but that the definition no longer manages) counts one drift per orphan,
+    changed or not, whether the run would remove them or only reports them.
   - The account and region of a host are the facts the preflight role records after STS
     (C(preflight_account_id), C(preflight_region)); a host without them is listed under
     C(unknown (no STS answer)).
@@ -114,10 +117,29 @@ def cut(message: str) -> str:
     return message if len(message) <= MAX_MESSAGE else message[:MAX_MESSAGE] + "..."
 
 
+def orphan_lines(task_name: str, orphans: list[Any]) -> list[str]:
+    """One line per orphan a result lists (baseline_orphans): what, where, what happens, and why."""
+    lines = []
+    for orphan in orphans:
+        if not isinstance(orphan, dict):
+            continue
+        where = ", ".join(str(orphan[k]) for k in ("region", "action") if orphan.get(k))
+        line = f"{task_name}: orphan {orphan.get('kind', 'resource')} {orphan.get('name', '?')}"
+        line += f" ({where})" if where else ""
+        if orphan.get("why"):
+            line += f": {cut(str(orphan['why']))}"
+        lines.append(line)
+    return lines
+
+
 def drift_lines(task_name: str, result: dict[str, Any]) -> list[str]:
-    """One line per changed result of a task on a host: per loop item when the task loops."""
+    """One line per changed result of a task on a host: per loop item when the task loops; one per
+    orphan of a result that lists orphans, changed or not."""
     lines = []
     for item in result.get("results") or [result]:
+        if isinstance(item, dict) and isinstance(item.get("orphans"), list) and item["orphans"]:
+            lines.extend(orphan_lines(task_name, item["orphans"]))
+            continue
         if not isinstance(item, dict) or not item.get("changed"):
             continue
         label = item_label(item)

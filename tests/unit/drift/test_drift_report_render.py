@@ -154,6 +154,44 @@ def test_list_modules_name_the_resources_that_drift() -> None:
     }
 
 
+def test_each_orphan_is_a_drift_even_when_nothing_would_change() -> None:
+    why = "carries ManagedBy=ansible, Project=p; not a lambda function the definition manages in us-west-1"
+    orphan = {
+        "kind": "lambda function",
+        "name": "p-us-west-1-key_rotation",
+        "arn": "arn:aws:lambda:us-west-1:111111111111:function:p-us-west-1-key_rotation",
+        "region": "us-west-1",
+        "why": why,
+        "action": "reported",
+    }
+    role = {**orphan, "kind": "IAM role", "region": "global", "action": "would remove", "why": ""}
+    reported = _result(
+        orphans=[orphan], msg="1 orphan(s): lambda function p-us-west-1-key_rotation (reported)"
+    )
+    removing = _result(changed=True, orphans=[role], msg="1 orphan(s): IAM role ...")
+    run = [
+        ("Orphans", {"dev-us-west-1": reported, "dev-us-east-1": removing}),
+        ("None left", {"prod-us-east-1": _result(orphans=[])}),
+        ("Record the account and partition", RUN[0][1]),
+    ]
+    report, where = collect(run)
+    assert report["dev-us-west-1"] == [
+        "Orphans: orphan lambda function p-us-west-1-key_rotation (us-west-1, reported): carries "
+        "ManagedBy=ansible, Project=p; not a lambda function the definition manages in us-west-1"
+    ]
+    # one line per orphan, not one more for the changed result that lists it
+    assert report["dev-us-east-1"] == [
+        "Orphans: orphan IAM role p-us-west-1-key_rotation (global, would remove)"
+    ]
+    assert report["prod-us-east-1"] == []
+    data = dr.report_data(report, where, [])
+    assert data["status"] == "drift"
+    statuses = {(r["account"], r["region"]): r["status"] for r in data["account_regions"]}
+    assert statuses[("111111111111", "us-west-1")] == "drift"
+    assert statuses[("222222222222", "us-east-1")] == "in_line"
+    assert dr.verdict(report, where)["drifting"]
+
+
 def test_zipped_loop_items_and_long_messages() -> None:
     zipped = _result(
         results=[_result(changed=True, item=[{"name": "processor", "vpc": True}, {"dest": "/tmp/p.zip"}])]

@@ -28,8 +28,15 @@ PREFLIGHT_DEFAULTS = yaml.safe_load((REPO / "roles/preflight/defaults/main.yml")
 PREFLIGHT_VARS = yaml.safe_load((REPO / "roles/preflight/vars/main.yml").read_text())
 # Optional inputs, read with a default where they are used (explicit keys for an emulator).
 # baseline_dry_run: set by playbooks/drift.yml, read with default(false) (also by play keywords,
-# which do not see role defaults).
-OPTIONAL = {"baseline_aws_access_key", "baseline_aws_secret_key", "baseline_dry_run"}
+# which do not see role defaults). baseline_remove_orphans, baseline_remove_orphan_data: the orphans
+# role's opt-ins, read with default(false) (playbooks/teardown.yml sets them for its run).
+OPTIONAL = {
+    "baseline_aws_access_key",
+    "baseline_aws_secret_key",
+    "baseline_dry_run",
+    "baseline_remove_orphans",
+    "baseline_remove_orphan_data",
+}
 
 
 @pytest.fixture
