@@ -261,8 +261,8 @@ orphans:
       arn: arn:aws:lambda:us-west-1:123456789012:function:secureinfra-us-west-1-key_rotation
       region: us-west-1
       why: >-
-        carries ManagedBy=ansible, Project=secure-infrastructure; not a lambda function the
-        definition manages in us-west-1
+        carries ManagedBy=ansible, Project=secure-infrastructure; not one of the lambda functions
+        the definition manages in us-west-1
       data_store: false
       action: removed
 msg:
@@ -453,7 +453,7 @@ class Orphans:
             self.module.fail_json_aws(e, msg=f"Failed to {what}")
 
     def why(self, kind: str) -> str:
-        return f"carries {self.tag_text}; not a {kind} the definition manages in {self.region}"
+        return f"carries {self.tag_text}; not one of the {kind}s the definition manages in {self.region}"
 
     # -- finding -----------------------------------------------------------------------------
 
@@ -593,7 +593,7 @@ class Orphans:
             for item in filters.get("metricFilters", []):
                 if item.get("logGroupName", group) != group or item["filterName"] in names:
                     continue
-                why = f"in the baseline's log group {group}; not a metric filter the definition puts there"
+                why = f"in the baseline's log group {group}; not one of the definition's filters there"
                 found.append(
                     Orphan(
                         "metric filter",
@@ -624,7 +624,7 @@ class Orphans:
                 scope = "named for none of the account's regions (the home region answers for it)"
             else:
                 continue
-            why = f"carries {self.tag_text}; {scope}, and not a role the definition manages"
+            why = f"carries {self.tag_text}; {scope}, and not one of the roles the definition manages"
             found.append(Orphan("IAM role", name, role["Arn"], "global", why, {"role": role}))
         return found
 

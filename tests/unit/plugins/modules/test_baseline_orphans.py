@@ -292,7 +292,10 @@ def test_a_report_lists_every_orphan_and_writes_nothing(account, calls, run_modu
     by_name = {(o["kind"], o["name"]): o for o in result["orphans"]}
     function = by_name["lambda function", "b-us-east-1-key_rotation"]
     assert function["region"] == REGION and function["arn"].endswith(":function:b-us-east-1-key_rotation")
-    assert "carries ManagedBy=ansible, Project=p" in function["why"]
+    assert function["why"] == (
+        "carries ManagedBy=ansible, Project=p; "
+        "not one of the lambda functions the definition manages in us-east-1"
+    )
     assert by_name["IAM role", "old-cloudtrail-to-logs"]["region"] == "global"
     assert "none of the account's regions" in by_name["IAM role", "old-cloudtrail-to-logs"]["why"]
     assert "it has no alias" in by_name["KMS key", account["lost_key"]]["why"]
