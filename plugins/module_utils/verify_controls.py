@@ -18,6 +18,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ansible_collections.secureinfra.baseline.plugins.module_utils.verify_security_services import (
+    security_services_controls,
+)
+
 PASS, FAIL, NOT_APPLICABLE = "pass", "fail", "not_applicable"
 Result = tuple[str, Any]  # (status, evidence)
 Spec = dict[str, Any]
@@ -991,6 +995,8 @@ def catalog(spec: Spec) -> list[Control]:
                 related,
             )
         )
+    # The account's security services and the hardened network: module_utils/verify_security_services.py
+    controls.extend(Control(*entry) for entry in security_services_controls(spec))
     controls.append(Control("BASELINE.Tags.1", "Every resource has the required tags", "Tags", required_tags))
     return controls
 

@@ -274,6 +274,16 @@ options:
         description: Why the resource is exempt.
         required: true
         type: str
+  security_services:
+    description:
+      - What the security_services role and the network hardening promise in this region (omit for none) -
+        C(flow_logs), C(flow_log_group), C(flow_log_role), C(flow_log_traffic_type), C(flow_log_retention),
+        C(restrict_network_acls), C(ebs_encryption), C(ebs_baseline_key), C(config), C(config_bucket),
+        C(include_global_resource_types), C(security_hub), C(standards), C(guardduty), C(findings_rule),
+        C(findings_topic), C(access_analyzer), C(analyzer).
+      - Their controls (EC2.6, EC2.2, EC2.21, EC2.7, Config.1, GuardDuty.1, IAM.28 and BASELINE ones) are
+        evaluated by plugins/module_utils/verify_security_services.py.
+    type: dict
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -353,6 +363,9 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
 from ansible_collections.secureinfra.baseline.plugins.module_utils.verify_controls import evaluate
 from ansible_collections.secureinfra.baseline.plugins.module_utils.verify_read import read_snapshot
+from ansible_collections.secureinfra.baseline.plugins.module_utils.verify_security_services import (
+    read_security_services,
+)
 
 RETRIES = {"retries": {"mode": "standard", "max_attempts": 10}}
 STR_LIST = dict(type="list", elements="str", default=[])
@@ -438,6 +451,7 @@ ARGUMENT_SPEC: dict[str, Any] = dict(
     ),
     account_public_access_block=dict(type="bool", default=True),
     max_access_key_age_days=dict(type="int", default=90, no_log=False),
+    security_services=dict(type="dict"),
     exemptions=dict(
         type="list",
         elements="dict",
@@ -516,7 +530,10 @@ def main() -> None:
         )
     spec = build_spec(module.params, module.region)
     try:
-        snapshot = read_snapshot(session_clients(module, spec["account_id"]), spec)
+        clients = session_clients(module, spec["account_id"])
+        snapshot = read_snapshot(clients, spec)
+        if spec["security_services"]:
+            snapshot["security_services"] = read_security_services(clients, spec)
     except (BotoCoreError, ClientError) as e:
         module.fail_json_aws(
             e, msg=f"Failed to read the baseline in {spec['region']} (account {spec['account_id']})"

@@ -124,7 +124,10 @@ options:
     type: dict
     suboptions:
       state:
-        description: V(present) enabled; V(suspended) exists but monitors nothing; V(absent) deleted.
+        description:
+          - V(present) enabled; V(absent) deleted, with its findings.
+          - V(suspended) - an existing detector stops monitoring, its findings and settings kept (none is
+            created).
         type: str
         choices: [present, suspended, absent]
         default: present
@@ -143,7 +146,7 @@ options:
         description: Tags of the detector. V(null) leaves them as they are.
         type: dict
       findings_rule:
-        description: An EventBridge rule sending the detector's findings to an SNS topic; omit to leave it alone.
+        description: An EventBridge rule sending the detector's findings to an SNS topic (omit to leave it).
         type: dict
         suboptions:
           name:
@@ -308,7 +311,6 @@ ARGUMENT_SPEC: dict[str, Any] = {
             "kms_key_id": {"type": "str", "no_log": False},
             "reset_kms_key": {"type": "bool", "default": False, "no_log": False},
         },
-        "mutually_exclusive": [["kms_key_id", "reset_kms_key"]],
     },
     "config": {
         "type": "dict",
@@ -384,6 +386,8 @@ def ebs_errors(ebs: dict[str, Any] | None) -> list[str]:
     if not ebs:
         return []
     key = ebs["kms_key_id"]
+    if key is not None and ebs["reset_kms_key"]:
+        return ["ebs_encryption: kms_key_id and reset_kms_key are mutually exclusive (a key, or AWS's own)"]
     if key is not None and not KMS_KEY_ARN.match(key):
         return [
             "ebs_encryption.kms_key_id must be a KMS key ARN (arn:...:kms:<region>:<account>:key/...), "
@@ -944,7 +948,20 @@ def ensure_detector(s: Services, wanted: dict[str, Any]) -> dict[str, Any]:
             s.call("guardduty", "delete_detector", "delete the GuardDuty detector", DetectorId=detector_id)
         return result(changed, before, None, detector_id=None, status=None)
 
-    want_status = "ENABLED" if state == "present" else "DISABLED"
+    if state == "suspended":  # monitoring stops, the detector and its findings stay; nothing else changes
+        changed = detector is not None and detector.get("Status") != "DISABLED"
+        if changed and not s.check:
+            s.call(
+                "guardduty",
+                "update_detector",
+                "suspend the GuardDuty detector",
+                DetectorId=detector_id,
+                Enable=False,
+            )
+        after = detector and {**before, "status": "DISABLED"}
+        return result(changed, before, after, detector_id=detector_id, status=after and "DISABLED")
+
+    want_status = "ENABLED"
     want_features = {name: "ENABLED" if on else "DISABLED" for name, on in wanted["features"].items()}
     feature_changes = [{"Name": n, "Status": v} for n, v in want_features.items() if features.get(n) != v]
     frequency = wanted["finding_publishing_frequency"]

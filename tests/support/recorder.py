@@ -49,6 +49,24 @@ def _header(entry: dict[str, Any], name: str) -> str:
     return ""
 
 
+# REST services whose reads are POSTs (Security Hub's GetEnabledStandards and GetFindings, GuardDuty's
+# ListFindings, ...): named by their API operation, from botocore's model, rather than by the verb.
+# Signing name -> botocore service name.
+REST_BY_OPERATION = {
+    "securityhub": "securityhub",
+    "guardduty": "guardduty",
+    "access-analyzer": "accessanalyzer",
+}
+
+
+def rest_operation(service: str, method: str, path: str, query: str) -> str | None:
+    if service not in REST_BY_OPERATION:
+        return None
+    from scripts.deployer_policy import match_rest
+
+    return match_rest(REST_BY_OPERATION[service], method, path, parse_qs(query))
+
+
 def classify(entry: dict[str, Any]) -> Call:
     match = _SERVICE.search(_header(entry, "Authorization"))
     service = match.group(1) if match else "unknown"
@@ -60,6 +78,9 @@ def classify(entry: dict[str, Any]) -> Call:
     action = parse_qs(body).get("Action") or parse_qs(url.query).get("Action")
     if action:
         return Call(service, action[0], "")
+    operation = rest_operation(service, entry["method"], url.path, url.query)
+    if operation:
+        return Call(service, operation, url.path)
     verb = entry["method"].capitalize()
     return Call(service, verb, f"{url.path}?{url.query}" if url.query else url.path)
 

@@ -101,7 +101,17 @@ def test_readme_documents_the_site_tag(role: str, tags: list[str]) -> None:
 
 def test_the_site_tags_every_role() -> None:
     assert sorted(_site_tags()) == sorted(
-        ["encryption", "network_endpoints", "storage", "table", "iam", "functions", "audit", "monitoring"]
+        [
+            "encryption",
+            "network_endpoints",
+            "storage",
+            "table",
+            "iam",
+            "functions",
+            "audit",
+            "monitoring",
+            "security_services",
+        ]
     )
 
 

@@ -340,3 +340,14 @@ def test_ebs_reset_puts_the_aws_managed_key_back(extended, key, run_module):
     assert ec2.get_ebs_default_kms_key_id()["KmsKeyId"].endswith("alias/aws/ebs")
     assert ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"]  # left on
     assert not run_module(mod, {"ebs_encryption": {"reset_kms_key": True}})["changed"]
+
+
+def test_guardduty_suspended_creates_no_detector_and_leaves_settings(extended, run_module, calls):
+    assert not run_module(mod, {"guardduty": {"state": "suspended"}})["changed"]
+    assert "CreateDetector" not in calls
+    gd = boto3.client("guardduty", region_name=REGION)
+    detector_id = gd.create_detector(Enable=True, FindingPublishingFrequency="FIFTEEN_MINUTES")["DetectorId"]
+    assert run_module(mod, {"guardduty": {"state": "suspended"}})["changed"]
+    assert not run_module(mod, {"guardduty": {"state": "suspended"}})["changed"]
+    detector = gd.get_detector(DetectorId=detector_id)
+    assert (detector["Status"], detector["FindingPublishingFrequency"]) == ("DISABLED", "FIFTEEN_MINUTES")
