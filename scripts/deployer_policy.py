@@ -261,6 +261,9 @@ RESOURCE_PATTERNS: dict[tuple[str, str], tuple[str, ...]] = {
     ("cloudwatch", "alarm"): ("arn:{partition}:cloudwatch:*:{account}:alarm:{prefix}-*",),
     ("kms", "alias"): ("arn:{partition}:kms:*:{account}:alias/{prefix}-*",),
     ("kms", "key"): ("arn:{partition}:kms:*:{account}:key/*",),
+    # The state lock (docs/locking.md): the parameter /<prefix>/baseline/lock and its -break marker;
+    # an SSM parameter's ARN names it without its leading slash (Service Authorization Reference).
+    ("ssm", "parameter"): ("arn:{partition}:ssm:*:{account}:parameter/{prefix}/baseline/lock*",),
 }
 
 # Statements with a condition, keyed by action. kms:CreateGrant is only ever made for us by
@@ -615,6 +618,9 @@ def resource_arn(call: ApiCall, action: str, account: str) -> str | None:
             names[0] if isinstance(names, list) and len(names) == 1 else None
         )
         return _arn_or_name(name, f"arn:{partition}:cloudtrail:{region}:{account}:trail/")
+    if service == "ssm":
+        name = _name(params, "Name")
+        return f"arn:{partition}:ssm:{region}:{account}:parameter/{name.lstrip('/')}" if name else None
     if service == "kms":
         alias = _name(params, "AliasName")
         if alias and action == "kms:CreateAlias":

@@ -21,6 +21,11 @@ description:
   - When another run holds it, the module polls every O(poll_interval) seconds for up to
     O(wait_seconds) (0, the default, does not wait), then fails with a message naming the holder,
     before any change.
+  - Only a run that started after the holder waits (O(run_started), one value for every host of a
+    run); one that started before it stops at once. The hosts of a run take their locks in the same
+    task, so two runs started together can each get some hosts' locks; were both to wait for the
+    other's, each would wait O(wait_seconds) in vain. With the rule, the later run waits for the
+    earlier one and the earlier one leaves the host to the later one.
   - A lock whose parameter was last written more than O(stale_seconds) ago (its C(LastModifiedDate),
     AWS's clock) is broken, with a warning naming the old holder, and taken. Breaking is race-safe,
     two breakers make one winner. The breaker first creates the parameter O(name) + C(-break) with
@@ -34,7 +39,8 @@ description:
     early C(PutParameter) can answer C(TooManyUpdates). Such an answer is retried with backoff for
     up to 60 seconds (or O(wait_seconds), the longer).
   - In check mode the lock is read (C(GetParameter)) and never written - not taken, not broken, not
-    released; a lock held by another run is reported in a warning.
+    released; a lock held by another run is reported in a warning. A denied C(GetParameter) is a warning
+    there, not a failure.
   - The action plugin of the same name fills O(holder) (user, pid of ansible-playbook, controller)
     on the controller.
 options:
@@ -50,6 +56,12 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  run_started:
+    description:
+      - When the run started (seconds since the epoch), the same value for every host of the run (of a
+        batch); recorded in the lock. Of two runs, only the one that started later waits for the other's
+        lock. Default, the time the module runs.
+    type: float
   run_id:
     description:
       - Identifies the run holding the lock. C(state=present) with another run's id waits or fails,
@@ -202,6 +214,7 @@ ARGUMENT_SPEC: dict[str, Any] = {
     "name": {"type": "str", "required": True},
     "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
     "run_id": {"type": "str"},
+    "run_started": {"type": "float"},
     "host": {"type": "str", "default": ""},
     "holder": {
         "type": "dict",
@@ -237,6 +250,13 @@ class Record:
     @property
     def run_id(self) -> str:
         return str(self.value.get("run_id", ""))
+
+    def started_after(self, me: dict[str, Any]) -> bool:
+        """Whether this holder's run started after `me`'s (ties broken by run id): then `me` does not wait."""
+        theirs = self.value.get("run_started")
+        if not isinstance(theirs, (int, float)):
+            return False  # a holder that does not say: wait for it
+        return (theirs, self.run_id) > (me["run_started"], me["run_id"])
 
     def describe(self) -> str:
         if not self.is_lock:
@@ -295,6 +315,7 @@ def own_record(params: dict[str, Any], run_id: str) -> dict[str, Any]:
         "pid": holder.get("pid") or os.getpid(),
         "controller": holder.get("controller") or socket.gethostname(),
         "started": utc_now().strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "run_started": params["run_started"] if params["run_started"] is not None else utc_now().timestamp(),
     }
 
 
@@ -330,10 +351,19 @@ class LockStore:
             ),
         )
 
-    def read(self, name: str) -> Record | None:
+    def read(self, name: str, tolerate_denied: bool = False) -> Record | None:
+        """The lock, or None when there is none (or, tolerate_denied, when it may not be read)."""
         try:
             parameter = self.client.get_parameter(aws_retry=True, Name=name)["Parameter"]
         except is_boto3_error_code("ParameterNotFound"):
+            return None
+        except is_boto3_error_code("AccessDeniedException") as e:  # pylint: disable=duplicate-except
+            if not tolerate_denied:
+                self._fail(e, "read", name)
+            self.module.warn(
+                f"The state lock {name} in {self.module.region} may not be read (ssm:GetParameter denied): "
+                "check mode goes on without knowing whether another run holds it"
+            )
             return None
         except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
             self._fail(e, "read", name)
@@ -413,11 +443,10 @@ def break_stale(
         store.delete(marker)
 
 
-def held_message(module: AnsibleAWSModule, name: str, holder: Record, waited: float) -> str:
-    waiting = f"after waiting {waited:.0f} s" if waited >= 1 else "at once (wait_seconds 0)"
+def held_message(module: AnsibleAWSModule, name: str, holder: Record, stops: str) -> str:
     return (
         f"The state lock {name} in {module.region} is held by {holder.describe()}: another run of the "
-        f"baseline is changing this account x region. This run stops {waiting}, before any change. Let that "
+        f"baseline is changing this account x region. This run stops {stops}, before any change. Let that "
         f"run finish, or wait for it (baseline_lock_wait_seconds); a lock older than stale_seconds "
         f"({module.params['stale_seconds']} s) is broken by the next run, and one whose run is gone can be "
         f"deleted by hand: aws ssm delete-parameter --region {module.region} --name {name}"
@@ -435,13 +464,36 @@ class Attempt:
     held_by: Record | None = None
 
 
-def _pause(module: AnsibleAWSModule, clock: Clock, attempt: Attempt, holder: Record | None) -> None:
-    """Sleep before the next attempt, or fail when the wait is over."""
+def _pause(
+    module: AnsibleAWSModule, clock: Clock, attempt: Attempt, holder: Record | None, me: dict[str, Any]
+) -> None:
+    """Sleep before the next attempt, or fail when the wait is over (or not to be had)."""
     now = clock.now()
+    if holder is not None and holder.started_after(me) and now < attempt.deadline:
+        module.fail_json(
+            msg=held_message(
+                module,
+                module.params["name"],
+                holder,
+                "at once (that run started after this one, and only a later run waits for an earlier "
+                "one: two runs started together may each hold some of the other's hosts, and would wait "
+                "for each other in vain)",
+            ),
+            held_by=holder.report(),
+            acquired=False,
+            released=False,
+            waited_seconds=round(now - attempt.started, 1),
+        )
     if holder is not None:
         if now >= attempt.deadline:
+            waited = now - attempt.started
             module.fail_json(
-                msg=held_message(module, module.params["name"], holder, now - attempt.started),
+                msg=held_message(
+                    module,
+                    module.params["name"],
+                    holder,
+                    f"after waiting {waited:.0f} s" if waited >= 1 else "at once (wait_seconds 0)",
+                ),
                 held_by=holder.report(),
                 acquired=False,
                 released=False,
@@ -500,7 +552,7 @@ def acquire(module: AnsibleAWSModule, store: LockStore, clock: Clock) -> dict[st
             continue
         if holder is not None:
             attempt.held_by = holder
-        _pause(module, clock, attempt, holder)
+        _pause(module, clock, attempt, holder, me)
 
 
 def lock_result(
@@ -522,7 +574,7 @@ def lock_result(
 def check_acquire(module: AnsibleAWSModule, store: LockStore) -> dict[str, Any]:
     """Check mode: read the lock, write nothing; say when another run holds it."""
     name = module.params["name"]
-    holder = store.read(name)
+    holder = store.read(name, tolerate_denied=True)
     result: dict[str, Any] = {
         "changed": holder is None,
         "acquired": False,

@@ -5,6 +5,12 @@ Each recorded request is named as `service:Operation`:
 - query protocols (EC2, IAM, STS, SNS, CloudWatch, ...): the Action form field;
 - REST protocols (S3, Lambda): the HTTP verb (GET => Get, HEAD => Head, ...) and the path.
 A request is read-only when its operation starts with Describe, Get, List or Head.
+
+SSM calls also name their parameter (the target). The state lock's own calls (the parameter
+`/<prefix>/baseline/lock` and its `-break` marker: docs/locking.md) are bookkeeping of the run, not
+changes of the baseline: `mutating` leaves them out, `lock_calls` lists them (every lock call,
+reads included), so a test can say "no change but the lock's" and, for check mode, "no lock call
+but reads".
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from urllib.parse import parse_qs, urlparse
 
 READ_PREFIXES = ("Describe", "Get", "List", "Head")
 _SERVICE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/")
+LOCK_PARAMETER = re.compile(r"^/[A-Za-z0-9_.-]+/baseline/lock(-break)?$")
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,11 @@ class Call:
     @property
     def read_only(self) -> bool:
         return self.operation.startswith(READ_PREFIXES)
+
+    @property
+    def is_lock(self) -> bool:
+        """A call of the state lock: SSM, on the lock parameter or its -break marker."""
+        return self.service == "ssm" and bool(LOCK_PARAMETER.match(self.target))
 
     def __str__(self) -> str:
         return f"{self.service}:{self.operation} {self.target}".rstrip()
@@ -47,6 +59,17 @@ def _header(entry: dict[str, Any], name: str) -> str:
         if key.lower() == name.lower():
             return value
     return ""
+
+
+def _parameter_name(service: str, body: str) -> str:
+    """The parameter an SSM request names (its JSON body's Name), else ""."""
+    if service != "ssm":
+        return ""
+    try:
+        name = json.loads(body or "{}").get("Name", "")
+    except (ValueError, AttributeError):
+        return ""
+    return name if isinstance(name, str) else ""
 
 
 # REST services whose reads are POSTs (Security Hub's GetEnabledStandards and GetFindings, GuardDuty's
@@ -73,7 +96,7 @@ def classify(entry: dict[str, Any]) -> Call:
     url = urlparse(entry["url"])
     target = _header(entry, "X-Amz-Target")
     if target:
-        return Call(service, target.rsplit(".", 1)[-1], "")
+        return Call(service, target.rsplit(".", 1)[-1], _parameter_name(service, _body(entry)))
     body = _body(entry)
     action = parse_qs(body).get("Action") or parse_qs(url.query).get("Action")
     if action:
@@ -116,4 +139,10 @@ class Recorder:
 
 
 def mutating(calls: list[Call]) -> list[str]:
-    return [str(c) for c in calls if not c.read_only]
+    """The writes of a run, but the state lock's (lock_calls lists those)."""
+    return [str(c) for c in calls if not c.read_only and not c.is_lock]
+
+
+def lock_calls(calls: list[Call]) -> list[str]:
+    """Every call of the state lock (docs/locking.md), reads included, in order."""
+    return [str(c) for c in calls if c.is_lock]

@@ -360,3 +360,16 @@ def test_tagging_calls_name_their_resource_by_arn() -> None:
     assert actions(listed) == [
         ("cloudtrail:ListTags", f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/secureinfra-trail")
     ]
+
+
+@pytest.mark.parametrize("operation", ["PutParameter", "GetParameter", "DeleteParameter"])
+def test_the_state_lock_is_scoped_to_its_parameter_and_marker(operation: str) -> None:
+    lock = f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/secureinfra/baseline/lock"
+    found = actions(
+        entry("ssm", "POST", "/", {"Name": "/secureinfra/baseline/lock"}, f"AmazonSSM.{operation}")
+    )
+    assert found == [(f"ssm:{operation}", lock)]
+    [pattern] = dp.scope(f"ssm:{operation}")
+    rendered = dp.render({"p": pattern}, "secureinfra", "aws", "*")["p"]
+    assert dp.glob_match(rendered, lock) and dp.glob_match(rendered, lock + "-break")
+    assert not dp.glob_match(rendered, f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/other/baseline/lock")

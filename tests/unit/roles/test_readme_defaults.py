@@ -74,14 +74,32 @@ def _spec_options(role: str) -> frozenset[str]:
     return frozenset(name for spec in specs.values() for name in spec.get("options") or {})
 
 
+def _tasks(tasks: list[dict]) -> list[dict]:
+    """Every task of a list, those of blocks (block, rescue, always) included."""
+    found = []
+    for task in tasks or []:
+        found.append(task)
+        for section in ("block", "rescue", "always"):
+            found += _tasks(task.get(section) or [])
+    return found
+
+
 def _site_tags() -> dict[str, list[str]]:
+    """The tag of each role of the site: roles: entries, or import_role tasks (the provisioning play
+    imports its roles in a block under the state lock)."""
     plays = yaml.safe_load((REPO / "playbooks" / "site.yml").read_text())
-    return {
+    tagged = {
         entry["role"].rsplit(".", 1)[-1]: entry["tags"]
         for play in plays
         for entry in play.get("roles") or []
         if isinstance(entry, dict) and entry.get("tags")
     }
+    for play in plays:
+        for task in _tasks(play.get("tasks") or []):
+            imported = task.get("ansible.builtin.import_role") or {}
+            if imported and "tasks_from" not in imported and task.get("tags"):
+                tagged[imported["name"].rsplit(".", 1)[-1]] = task["tags"]
+    return tagged
 
 
 @pytest.mark.parametrize("role", ROLES)

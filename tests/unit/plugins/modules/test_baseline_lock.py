@@ -131,6 +131,18 @@ def test_waits_for_the_holder_to_release_then_takes_it(ssm, run_module, clock):
     assert current(ssm)["user"] == "ci"
 
 
+def test_only_a_run_that_started_later_waits(ssm, run_module, clock):
+    """Two runs started together may each hold a lock the other wants: the earlier one does not wait."""
+    hold(ssm, {**OTHER, "run_started": 1000.0})
+    earlier = run_module(mod, args(wait_seconds=600, run_started=999.0), expect_failure=True)
+    assert "that run started after this one" in earlier["msg"] and OTHER["run_id"] in earlier["msg"]
+    assert clock["slept"] == []
+    clock["on_sleep"].append(lambda: ssm.delete_parameter(Name=NAME) if clock["now"] >= 10 else None)
+    later = run_module(mod, args(wait_seconds=600, run_started=1001.0))
+    assert later["acquired"] is True and later["waited_seconds"] == pytest.approx(10)
+    assert current(ssm)["run_started"] == 1001.0
+
+
 def test_stops_when_the_wait_is_over(ssm, run_module, clock):
     hold(ssm)
     result = run_module(mod, args(wait_seconds=12), expect_failure=True)
@@ -284,6 +296,20 @@ def test_access_denied_names_the_permissions_and_the_way_out(ssm, run_module, mo
     result = run_module(mod, args(), expect_failure=True)
     assert "ssm:PutParameter, ssm:GetParameter and ssm:DeleteParameter" in result["msg"]
     assert "baseline_lock_enabled=false" in result["msg"]
+
+
+def test_check_mode_without_get_parameter_warns_and_goes_on(ssm, run_module, monkeypatch):
+    import botocore.client
+
+    def denied(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no"}}, operation)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", denied)
+    result = run_module(mod, args(), check_mode=True)
+    assert result["acquired"] is False and "ssm:GetParameter denied" in result["warnings"][0]
+    # A real run stops instead.
+    failed = run_module(mod, args(state="absent", run_id="x"), expect_failure=True)
+    assert "ssm:PutParameter, ssm:GetParameter and ssm:DeleteParameter" in failed["msg"]
 
 
 @pytest.mark.parametrize(
