@@ -114,6 +114,20 @@ setting = key of POST /secureinfra/strict):
     error   400 InvalidParameterValueException
             "The provided execution role does not have permissions to call <Action> on <SERVICE>"
     knob    settings iam_propagation_seconds and iam_propagation_refusals (shared with rules 3-5)
+15  Rule 11 with the age of the function's permission: S3 PutBucketNotificationConfiguration naming
+    a Lambda function judges the function's resource policy without the statements for
+    s3.amazonaws.com added (AddPermission) less than N seconds ago, or on their first N uses
+    source  AmazonS3/latest/API/API_PutBucketNotificationConfiguration.html ("In the case of AWS
+            Lambda destinations, Amazon S3 verifies that the Lambda function permissions grant
+            Amazon S3 permission to invoke the function from the Amazon S3 bucket"),
+            AmazonS3/latest/userguide/grant-destinations-permissions-to-s3.html,
+            lambda/latest/dg/API_AddPermission.html; AWS documents the check, not the delay: the
+            window models the error users meet on a first deployment right after AddPermission
+            (github.com/milliHQ/terraform-aws-next-js/issues/235, "typically happens on the first
+            deployment of a new environment")
+    error   as rule 11: 400 InvalidArgument "Unable to validate the following destination
+            configurations"
+    knob    settings iam_propagation_seconds and iam_propagation_refusals (shared with rules 3-5)
 21  Config PutDeliveryChannel naming a bucket that does not exist, or whose policy does not let
     config.amazonaws.com s3:GetBucketAcl and s3:ListBucket on the bucket and s3:PutObject on
     [prefix/]AWSLogs/<account>/Config/* (s3:x-amz-acl bucket-owner-full-control, aws:SourceAccount)
@@ -749,7 +763,9 @@ def _notification_refusal(self: S3Response, bucket_name: str) -> tuple[int, dict
             if destination.tag.rsplit("}", 1)[-1] != element or not (destination.text or "").strip():
                 continue
             arn = destination.text.strip()
-            policy = _destination_policy(arn)
+            # rule 15: a function's permission for S3 added seconds ago is not seen yet
+            is_function = arn.split(":")[2:3] == ["lambda"]
+            policy = propagated_function_policy(arn) if is_function else _destination_policy(arn)
             decision = _decision(policy, action, arn, "s3.amazonaws.com", context) if policy else "Neutral"
             if decision not in ("Allow", "Unsupported"):
                 return s3_error(
@@ -1305,3 +1321,65 @@ def update_settings(self: LambdaResponse, name: str) -> tuple[str | None, dict[s
 
 
 PATCHES.append((IAMRole, "put_policy", _role_put_policy))
+
+
+# --- rule 15: a function's permission for S3, added seconds ago, is not seen by S3 yet ------------------
+
+STATEMENT_TIMES_ATTR = "_secureinfra_statements_added_at"
+S3_PRINCIPAL = "s3.amazonaws.com"
+# (function ARN, Sid, when added) -> uses refused so far (iam_propagation_refusals)
+_REFUSED_STATEMENT_USES: dict[tuple[str, str, str], int] = {}
+
+
+def _lambda_add_permission(original: Any) -> Any:
+    """Remember when each statement of a function's resource policy was added (AddPermission)."""
+
+    def add_permission(self: LambdaResponse) -> Any:
+        answer = original(self)
+        function = self.backend.get_function(
+            unquote(self.path.split("/")[-2]), self.querystring.get("Qualifier", [None])[0]
+        )
+        statement = json.loads(json.loads(answer)["Statement"])
+        times = function.policy.__dict__.setdefault(STATEMENT_TIMES_ATTR, {})
+        times[str(statement.get("Sid"))] = utcnow()
+        return answer
+
+    return add_permission
+
+
+def _admits_s3(statement: dict[str, Any]) -> bool:
+    principal = statement.get("Principal")
+    services = principal.get("Service") if isinstance(principal, dict) else principal
+    return S3_PRINCIPAL in (services if isinstance(services, list) else [services])
+
+
+def _statement_seen(function: Any, statement: dict[str, Any]) -> bool:
+    """Whether S3 sees this statement yet: older than N seconds, past its first N uses."""
+    added = function.policy.__dict__.get(STATEMENT_TIMES_ATTR, {}).get(str(statement.get("Sid")))
+    if added is None or not _admits_s3(statement):
+        return True  # added before it was timed (or not for S3): propagated long ago
+    if _younger_than(added, CONFIG.iam_propagation_seconds):
+        return False
+    key = (function.function_arn, str(statement.get("Sid")), str(added))
+    with _LOCK:
+        used = _REFUSED_STATEMENT_USES.get(key, 0)
+        if used >= CONFIG.iam_propagation_refusals:
+            return True
+        _REFUSED_STATEMENT_USES[key] = used + 1
+        return False
+
+
+def propagated_function_policy(arn: str) -> str | None:
+    """The function's resource policy as S3 sees it: without the statements not propagated yet."""
+    parts = arn.split(":")
+    try:
+        function = get_lambda_backend(parts[4], parts[3]).get_function(arn)
+    except Exception:  # noqa: BLE001 - moto raises its own NotFound types; a bad ARN is refused below
+        return None
+    seen = [statement for statement in function.policy.statements if _statement_seen(function, statement)]
+    if len(seen) < len(function.policy.statements):
+        print(f"strict_aws: {arn}: a permission for S3 is not seen yet", file=sys.stderr, flush=True)
+    return json.dumps({"Version": "2012-10-17", "Statement": seen}) if seen else None
+
+
+PATCHES.append((LambdaResponse, "add_permission", _lambda_add_permission))

@@ -97,13 +97,20 @@ def wrapped_args(args: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+# botocore's ClientError text, which a module that fails with fail_json(msg=str(error)) reports
+# (community.aws.s3_bucket_notification): "An error occurred (<code>) when calling the <op> operation"
+CLIENT_ERROR_TEXT = re.compile(r"An error occurred \(([A-Za-z0-9.:_-]+)\) when calling the \w+ operation")
+
+
 def error_of(result: dict[str, Any]) -> tuple[str | None, str | None] | None:
-    """None for a success; else (AWS error code, message) as amazon.aws's fail_json_aws reports."""
+    """None for a success; else (AWS error code, message) as amazon.aws's fail_json_aws reports,
+    or, without its error.code, the code botocore's error text names in the message."""
     if not result.get("failed"):
         return None
     error = result.get("error") if isinstance(result.get("error"), dict) else {}
     message = " ".join(str(part) for part in (error.get("message"), result.get("msg")) if part)
-    return error.get("code"), message
+    found = CLIENT_ERROR_TEXT.search(message)
+    return error.get("code") or (found.group(1) if found else None), message
 
 
 def annotate(result: dict[str, Any], policy: RetryPolicy, log: Any) -> dict[str, Any]:

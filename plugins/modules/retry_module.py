@@ -26,10 +26,15 @@ description:
     and CloudTrail C(CreateTrail)/C(UpdateTrail) answer C(InvalidCloudWatchLogsRoleArnException).
     An inline policy put seconds ago makes Lambda answer C(InvalidParameterValueException) "The
     provided execution role does not have permissions to call <action> on <service>" for the
-    permissions it checks (network interfaces, dead-letter queue, X-Ray).
-    M(amazon.aws.lambda) retries throttling only and M(amazon.aws.cloudtrail) does not retry.
+    permissions it checks (network interfaces, dead-letter queue, X-Ray). A function's permission
+    for S3 added seconds ago makes S3 C(PutBucketNotificationConfiguration) answer C(InvalidArgument)
+    "Unable to validate the following destination configurations".
+    M(amazon.aws.lambda) retries throttling only, M(amazon.aws.cloudtrail) and
+    M(community.aws.s3_bucket_notification) do not retry.
   - The AWS error code is read from the failed result's C(error.code), which the amazon.aws modules
-    fill in from the API's error response; the patterns are matched against C(error.message) and C(msg).
+    fill in from the API's error response; for a module that fails with botocore's error text only
+    (M(community.aws.s3_bucket_notification)), from that text ("An error occurred (<code>) when
+    calling the <operation> operation"). The patterns are matched against C(error.message) and C(msg).
   - Check mode and diff are passed to the wrapped module, which decides what they do.
   - The AWS connection options (for example from C(module_defaults) for C(group/secureinfra.baseline.aws))
     are handed to the wrapped module unless O(module_args) sets them.

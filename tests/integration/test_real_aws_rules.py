@@ -121,6 +121,13 @@ def test_new_account_converges_with_retries(new_account: PlaybookRun) -> None:
     assert all(f"{lacks} CreateNetworkInterface on EC2" in m for m in by_function["processor"])  # in the VPC
     assert all(f"{lacks} SendMessage on SQS" in m for m in by_function["key_rotation"])  # its queue
     assert _count(new_account, "lambda", "Post", "/functions") >= 3 * len(FUNCTIONS)
+    # S3 does not see the processor's invoke permission added just before (rule 15): retried
+    (notification,) = _task_results(new_account, "New objects under the incoming prefix invoke the processor")
+    assert notification["retries"]["attempts"] > 1
+    assert {
+        (e["code"], "Unable to validate the following destination configurations" in e["message"])
+        for e in notification["retries"]["retried"]
+    } == {("InvalidArgument", True)}
     (trail,) = _task_results(new_account, "Multi-region trail")
     assert trail["retries"]["attempts"] > 1
     assert {e["code"] for e in trail["retries"]["retried"]} == {"InvalidCloudWatchLogsRoleArnException"}

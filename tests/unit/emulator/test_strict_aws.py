@@ -586,6 +586,7 @@ class TestNotificationDestinations:
             SourceArn=f"arn:aws:s3:::{bucket}",
             SourceAccount=ACCOUNT,
         )
+        wait_out()  # S3 sees the new permission (rule 15: not for DELAY seconds)
 
     def test_function_without_permission_for_this_bucket_refused(self, client, function_arn):
         code, status, message = error_of(self.notify, client, function_arn)

@@ -189,3 +189,39 @@ def test_pattern_settings_checked_before_running_the_module(sleeps, extra, messa
     assert message in result["msg"]
     assert calls == []
 
+
+# community.aws.s3_bucket_notification fails with fail_json(msg=str(ClientError)): no error.code
+NOT_VALIDATED = {
+    "failed": True,
+    "msg": "An error occurred (InvalidArgument) when calling the PutBucketNotificationConfiguration "
+    "operation: Unable to validate the following destination configurations",
+}
+NOTIFICATION = {
+    "module": "community.aws.s3_bucket_notification",
+    "module_args": {"event_name": "processor-incoming", "bucket_name": "data"},
+    "retry_error_codes": ["InvalidArgument"],
+    "retry_message_patterns": ["Unable to validate the following destination configurations"],
+    "retry_timeout": 60,
+}
+
+
+def test_error_code_read_from_botocores_text_when_the_module_gives_none():
+    assert action.error_of(NOT_VALIDATED)[0] == "InvalidArgument"
+    text = NOT_VALIDATED["msg"].replace("operation:", "operation (reached max retries: 4):")
+    retried = {**NOT_VALIDATED, "msg": text}
+    assert action.error_of(retried)[0] == "InvalidArgument"
+    assert action.error_of({"failed": True, "msg": "Unable to validate (InvalidArgument)"})[0] is None
+
+
+def test_notification_retried_until_s3_validates_the_function(sleeps):
+    plugin, calls = _action(dict(NOTIFICATION), [NOT_VALIDATED, NOT_VALIDATED, {"changed": True}])
+    result = plugin.run(task_vars={})
+    assert result["changed"] is True and not result.get("failed")
+    assert len(calls) == 3 and len(sleeps) == 2
+
+
+def test_notification_other_invalid_argument_fails_at_once(sleeps):
+    other = {**NOT_VALIDATED, "msg": NOT_VALIDATED["msg"].replace("Unable to validate", "Overlapping")}
+    plugin, calls = _action(dict(NOTIFICATION), [other, {"changed": True}])
+    assert plugin.run(task_vars={})["failed"] is True
+    assert len(calls) == 1
