@@ -166,6 +166,33 @@ setting = key of POST /secureinfra/strict):
     source  guardduty/latest/APIReference/API_CreateDetector.html, guardduty/latest/ug/guardduty_regions.html
     error   400 BadRequestException "The request is rejected because a detector already exists for the
             current account."
+17  Any call signed with the access key of an STS AssumeRole session past the session's
+    Expiration (the key of the SigV4 Authorization header, or of a presigned URL)
+    source  STS/latest/APIReference/API_Credentials.html (Expiration: "The date on which the
+            current credentials expire"), STS/latest/APIReference/API_AssumeRole.html
+            (DurationSeconds), IAM/latest/UserGuide/id_credentials_temp.html (temporary
+            credentials "expire after a specified interval"; calls made with them then fail)
+    error   each protocol's answer to expired credentials: query (IAM, STS, SNS) 403 ExpiredToken
+            "The security token included in the request is expired"
+            (repost.aws/knowledge-center/ec2-expired-token: "Status Code: 403; Error Code:
+            ExpiredToken"); JSON (DynamoDB, KMS, Logs, CloudTrail, EventBridge, SQS, CloudWatch)
+            400 com.amazon.coral.service#ExpiredTokenException, same message (DynamoDB's answer);
+            REST-JSON (Lambda, Scheduler) 403 ExpiredTokenException
+            (lambda/latest/api/CommonErrors.html); REST-XML (S3, S3 Control) 400 ExpiredToken "The
+            provided token has expired." (AmazonS3/latest/API/ErrorResponses.html); EC2 400
+            RequestExpired "Request has expired." (AWSEC2/latest/APIReference/errors-overview.html:
+            "this error can also occur if the credentials have expired")
+    knob    setting session_seconds (0: each session lasts its DurationSeconds), env
+            SECUREINFRA_STRICT_SESSION_SECONDS: a session AssumeRole issues ends after at most N
+            seconds, and the Expiration it answers says so (a test's stand-in for the hour)
+18  AssumeRole signed with an assumed-role session's key (role chaining) and DurationSeconds
+    above 3600
+    source  IAM/latest/UserGuide/id_roles_terms-and-concepts.html ("role chaining limits your
+            AWS CLI or AWS API role session to a maximum of one hour"),
+            STS/latest/APIReference/API_AssumeRole.html (DurationSeconds: with role chaining, "a
+            DurationSeconds parameter value greater than one hour, the operation fails")
+    error   400 ValidationError "The requested DurationSeconds exceeds the 1 hour session limit
+            for roles assumed by role chaining." (repost.aws/knowledge-center/iam-role-chaining-limit)
  -  Lambda GetAccountSettings: always answered, strict or not (moto 5.2.5 lacks it)
     source  lambda/latest/api/API_GetAccountSettings.html
     knob    account_concurrency_limit (ConcurrentExecutions; Unreserved = limit - reserved)
@@ -230,6 +257,7 @@ ENV_ENABLED = "SECUREINFRA_STRICT"
 ENV_IAM_PROPAGATION = "SECUREINFRA_STRICT_IAM_PROPAGATION_SECONDS"
 ENV_IAM_REFUSALS = "SECUREINFRA_STRICT_IAM_PROPAGATION_REFUSALS"
 ENV_PITR = "SECUREINFRA_STRICT_PITR_SECONDS"
+ENV_SESSION = "SECUREINFRA_STRICT_SESSION_SECONDS"
 ENV_CONCURRENCY = "SECUREINFRA_ACCOUNT_CONCURRENCY"
 ENV_ENI_RELEASE = "SECUREINFRA_STRICT_LAMBDA_ENI_RELEASE_SECONDS"
 
@@ -252,6 +280,7 @@ class StrictConfig:
     iam_propagation_seconds: float = 4.0
     iam_propagation_refusals: int = 0
     pitr_unavailable_seconds: float = 3.0
+    session_seconds: float = 0.0
     account_concurrency_limit: int = 1000
     lambda_eni_release_seconds: float = 5.0
 
@@ -266,6 +295,7 @@ class StrictConfig:
                     ("iam_propagation_seconds", ENV_IAM_PROPAGATION),
                     ("iam_propagation_refusals", ENV_IAM_REFUSALS),
                     ("pitr_unavailable_seconds", ENV_PITR),
+                    ("session_seconds", ENV_SESSION),
                     ("account_concurrency_limit", ENV_CONCURRENCY),
                     ("lambda_eni_release_seconds", ENV_ENI_RELEASE),
                 )
@@ -993,6 +1023,145 @@ def _cloudwatch_put_metric_alarm(original: Any) -> Any:
 
 
 PATCHES.append((CloudWatchResponse, "put_metric_alarm", _cloudwatch_put_metric_alarm))
+
+
+import re  # noqa: E402
+from http import HTTPStatus  # noqa: E402
+from urllib.parse import parse_qs  # noqa: E402
+
+from moto.iam.models import get_account_id_from  # noqa: E402
+from moto.sts.exceptions import STSValidationError  # noqa: E402
+from moto.sts.models import STSBackend  # noqa: E402
+from moto.sts.responses import TokenResponse  # noqa: E402
+
+# --- rules 17 and 18: STS sessions end; role chaining caps them at one hour (module docstring) ----
+
+ROLE_CHAINING_MAX_SECONDS = 3600
+ROLE_CHAINING_EXCEEDED = (
+    "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
+)
+EXPIRED_MESSAGE = "The security token included in the request is expired"
+_CREDENTIAL = re.compile(r"Credential=([A-Za-z0-9]+)/\d{8}/[^/]*/([^/]+)/")
+
+Answer = tuple[int, dict[str, str], bytes]
+
+
+def request_key(environ: dict[str, Any]) -> tuple[str, str] | None:
+    """(access key id, signing service) of a signed request: its SigV4 Authorization header, or a
+    presigned URL's X-Amz-Credential (SigV4) or AWSAccessKeyId (SigV2, S3); None when unsigned."""
+    match = _CREDENTIAL.search(str(environ.get("HTTP_AUTHORIZATION", "")))
+    if match:
+        return match.group(1), match.group(2)
+    query = parse_qs(str(environ.get("QUERY_STRING", "")))
+    parts = (query.get("X-Amz-Credential") or [""])[0].split("/")
+    if len(parts) >= 5:
+        return parts[0], parts[3]
+    if query.get("AWSAccessKeyId"):  # a SigV2 presigned URL: S3's only
+        return query["AWSAccessKeyId"][0], "s3"
+    return None
+
+
+def session_of(access_key_id: str) -> Any | None:
+    """The AssumeRole session whose key this is (moto keeps it in the role's account), or None."""
+    account = get_account_id_from(access_key_id)
+    return sts_backends[account][PARTITION].get_assumed_role_from_access_key(access_key_id)
+
+
+def expired(session: Any) -> bool:
+    return session is not None and utcnow() >= session.expiration
+
+
+def expired_token_answer(service: str, content_type: str) -> Answer:
+    """What AWS answers a call signed with expired credentials, in the call's protocol (rule 17)."""
+    if service == "s3":  # REST-XML: S3 and S3 Control
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>ExpiredToken</Code>'
+            "<Message>The provided token has expired.</Message><RequestId>strict</RequestId></Error>"
+        )
+        return 400, {"Content-Type": "application/xml"}, body.encode()
+    if service == "ec2":
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>RequestExpired</Code>'
+            "<Message>Request has expired.</Message></Error></Errors><RequestID>strict</RequestID></Response>"
+        )
+        return 400, {"Content-Type": "text/xml"}, body.encode()
+    if content_type.startswith("application/x-amz-json"):
+        document = {"__type": "com.amazon.coral.service#ExpiredTokenException", "message": EXPIRED_MESSAGE}
+        return 400, {"Content-Type": content_type.split(";")[0]}, json.dumps(document).encode()
+    if content_type.startswith("application/x-www-form-urlencoded"):  # query: IAM, STS, SNS
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<ErrorResponse><Error><Type>Sender</Type>'
+            f"<Code>ExpiredToken</Code><Message>{EXPIRED_MESSAGE}</Message></Error>"
+            "<RequestId>strict</RequestId></ErrorResponse>"
+        )
+        return 403, {"Content-Type": "text/xml"}, body.encode()
+    # REST-JSON (Lambda, EventBridge Scheduler): the code in x-amzn-ErrorType
+    headers = {"Content-Type": "application/json", "x-amzn-ErrorType": "ExpiredTokenException"}
+    return 403, headers, json.dumps({"Type": "User", "message": EXPIRED_MESSAGE}).encode()
+
+
+def _wsgi(answer: Answer) -> Any:
+    status, headers, body = answer
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response(
+            f"{status} {HTTPStatus(status).phrase}", [*headers.items(), ("Content-Length", str(len(body)))]
+        )
+        return [body]
+
+    return app
+
+
+def _expired_sessions(original: Any) -> Any:
+    def get_application(self: DomainDispatcherApplication, environ: dict[str, Any]) -> Any:
+        if strict():
+            signed = request_key(environ)
+            session = session_of(signed[0]) if signed else None
+            if signed and expired(session):
+                answer = expired_token_answer(signed[1], str(environ.get("CONTENT_TYPE", "")))
+                _log(
+                    f"{answer[0]} expired session {session.arn} (expired {session.expiration:%H:%M:%S} UTC): "
+                    f"{environ.get('REQUEST_METHOD')} {signed[1]} {environ.get('PATH_INFO', '')}"
+                )
+                return _wsgi(answer)
+        return original(self, environ)
+
+    return get_application
+
+
+def _session_lifetime(original: Any) -> Any:
+    def assume_role(self: STSBackend, **kwargs: Any) -> Any:
+        session = original(self, **kwargs)
+        if strict() and CONFIG.session_seconds > 0:
+            session.expiration = min(session.expiration, utcnow() + timedelta(seconds=CONFIG.session_seconds))
+        return session
+
+    return assume_role
+
+
+def _role_chaining(original: Any) -> Any:
+    def assume_role(self: TokenResponse) -> Any:
+        if strict():
+            duration = self._get_int_param("DurationSeconds", ROLE_CHAINING_MAX_SECONDS)
+            caller = session_of(self.get_access_key())
+            if duration > ROLE_CHAINING_MAX_SECONDS and caller is not None:
+                _log(
+                    f"ValidationError 400: {ROLE_CHAINING_EXCEEDED} "
+                    f"(DurationSeconds={duration}, caller {caller.arn})"
+                )
+                raise STSValidationError(ROLE_CHAINING_EXCEEDED)
+        return original(self)
+
+    return assume_role
+
+
+PATCHES.extend(
+    [
+        (DomainDispatcherApplication, "get_application", _expired_sessions),
+        (STSBackend, "assume_role", _session_lifetime),
+        (TokenResponse, "assume_role", _role_chaining),
+    ]
+)
 
 
 import contextlib  # noqa: E402

@@ -699,6 +699,7 @@ class TestSettings:
                 "SECUREINFRA_STRICT": "1",
                 "SECUREINFRA_STRICT_IAM_PROPAGATION_SECONDS": "2.5",
                 "SECUREINFRA_STRICT_PITR_SECONDS": "1",
+                "SECUREINFRA_STRICT_SESSION_SECONDS": "30",
                 "SECUREINFRA_ACCOUNT_CONCURRENCY": "10",
                 "SECUREINFRA_STRICT_IAM_PROPAGATION_REFUSALS": "2",
                 "SECUREINFRA_STRICT_LAMBDA_ENI_RELEASE_SECONDS": "7",
@@ -709,6 +710,7 @@ class TestSettings:
             "iam_propagation_seconds": 2.5,
             "iam_propagation_refusals": 2,
             "pitr_unavailable_seconds": 1.0,
+            "session_seconds": 30.0,
             "account_concurrency_limit": 10,
             "lambda_eni_release_seconds": 7.0,
         }
