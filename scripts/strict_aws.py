@@ -128,6 +128,33 @@ setting = key of POST /secureinfra/strict):
     error   as rule 11: 400 InvalidArgument "Unable to validate the following destination
             configurations"
     knob    settings iam_propagation_seconds and iam_propagation_refusals (shared with rules 3-5)
+17  Any call signed with the access key of an STS AssumeRole session past the session's
+    Expiration (the key of the SigV4 Authorization header, or of a presigned URL)
+    source  STS/latest/APIReference/API_Credentials.html (Expiration: "The date on which the
+            current credentials expire"), STS/latest/APIReference/API_AssumeRole.html
+            (DurationSeconds), IAM/latest/UserGuide/id_credentials_temp.html (temporary
+            credentials "expire after a specified interval"; calls made with them then fail)
+    error   each protocol's answer to expired credentials: query (IAM, STS, SNS) 403 ExpiredToken
+            "The security token included in the request is expired"
+            (repost.aws/knowledge-center/ec2-expired-token: "Status Code: 403; Error Code:
+            ExpiredToken"); JSON (DynamoDB, KMS, Logs, CloudTrail, EventBridge, SQS, CloudWatch)
+            400 com.amazon.coral.service#ExpiredTokenException, same message (DynamoDB's answer);
+            REST-JSON (Lambda, Scheduler) 403 ExpiredTokenException
+            (lambda/latest/api/CommonErrors.html); REST-XML (S3, S3 Control) 400 ExpiredToken "The
+            provided token has expired." (AmazonS3/latest/API/ErrorResponses.html); EC2 400
+            RequestExpired "Request has expired." (AWSEC2/latest/APIReference/errors-overview.html:
+            "this error can also occur if the credentials have expired")
+    knob    setting session_seconds (0: each session lasts its DurationSeconds), env
+            SECUREINFRA_STRICT_SESSION_SECONDS: a session AssumeRole issues ends after at most N
+            seconds, and the Expiration it answers says so (a test's stand-in for the hour)
+18  AssumeRole signed with an assumed-role session's key (role chaining) and DurationSeconds
+    above 3600
+    source  IAM/latest/UserGuide/id_roles_terms-and-concepts.html ("role chaining limits your
+            AWS CLI or AWS API role session to a maximum of one hour"),
+            STS/latest/APIReference/API_AssumeRole.html (DurationSeconds: with role chaining, "a
+            DurationSeconds parameter value greater than one hour, the operation fails")
+    error   400 ValidationError "The requested DurationSeconds exceeds the 1 hour session limit
+            for roles assumed by role chaining." (repost.aws/knowledge-center/iam-role-chaining-limit)
 21  Config PutDeliveryChannel naming a bucket that does not exist, or whose policy does not let
     config.amazonaws.com s3:GetBucketAcl and s3:ListBucket on the bucket and s3:PutObject on
     [prefix/]AWSLogs/<account>/Config/* (s3:x-amz-acl bucket-owner-full-control, aws:SourceAccount)
@@ -166,33 +193,6 @@ setting = key of POST /secureinfra/strict):
     source  guardduty/latest/APIReference/API_CreateDetector.html, guardduty/latest/ug/guardduty_regions.html
     error   400 BadRequestException "The request is rejected because a detector already exists for the
             current account."
-17  Any call signed with the access key of an STS AssumeRole session past the session's
-    Expiration (the key of the SigV4 Authorization header, or of a presigned URL)
-    source  STS/latest/APIReference/API_Credentials.html (Expiration: "The date on which the
-            current credentials expire"), STS/latest/APIReference/API_AssumeRole.html
-            (DurationSeconds), IAM/latest/UserGuide/id_credentials_temp.html (temporary
-            credentials "expire after a specified interval"; calls made with them then fail)
-    error   each protocol's answer to expired credentials: query (IAM, STS, SNS) 403 ExpiredToken
-            "The security token included in the request is expired"
-            (repost.aws/knowledge-center/ec2-expired-token: "Status Code: 403; Error Code:
-            ExpiredToken"); JSON (DynamoDB, KMS, Logs, CloudTrail, EventBridge, SQS, CloudWatch)
-            400 com.amazon.coral.service#ExpiredTokenException, same message (DynamoDB's answer);
-            REST-JSON (Lambda, Scheduler) 403 ExpiredTokenException
-            (lambda/latest/api/CommonErrors.html); REST-XML (S3, S3 Control) 400 ExpiredToken "The
-            provided token has expired." (AmazonS3/latest/API/ErrorResponses.html); EC2 400
-            RequestExpired "Request has expired." (AWSEC2/latest/APIReference/errors-overview.html:
-            "this error can also occur if the credentials have expired")
-    knob    setting session_seconds (0: each session lasts its DurationSeconds), env
-            SECUREINFRA_STRICT_SESSION_SECONDS: a session AssumeRole issues ends after at most N
-            seconds, and the Expiration it answers says so (a test's stand-in for the hour)
-18  AssumeRole signed with an assumed-role session's key (role chaining) and DurationSeconds
-    above 3600
-    source  IAM/latest/UserGuide/id_roles_terms-and-concepts.html ("role chaining limits your
-            AWS CLI or AWS API role session to a maximum of one hour"),
-            STS/latest/APIReference/API_AssumeRole.html (DurationSeconds: with role chaining, "a
-            DurationSeconds parameter value greater than one hour, the operation fails")
-    error   400 ValidationError "The requested DurationSeconds exceeds the 1 hour session limit
-            for roles assumed by role chaining." (repost.aws/knowledge-center/iam-role-chaining-limit)
  -  Lambda GetAccountSettings: always answered, strict or not (moto 5.2.5 lacks it)
     source  lambda/latest/api/API_GetAccountSettings.html
     knob    account_concurrency_limit (ConcurrentExecutions; Unreserved = limit - reserved)
