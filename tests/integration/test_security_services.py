@@ -90,7 +90,8 @@ def test_default_group_closed_and_acls_private(converged: PlaybookRun, aws: Any,
     ]
     assert group["IpPermissions"] == [] and group["IpPermissionsEgress"] == []
     for acl in ec2.describe_network_acls(Filters=in_vpc)["NetworkAcls"]:
-        ingress = [e for e in acl["Entries"] if not e["Egress"] and e["RuleNumber"] < 32767]
+        entries = [e for e in acl["Entries"] if not e["Egress"] and e["RuleNumber"] < 32767]
+        ingress = sorted(entries, key=lambda e: e["RuleNumber"])
         assert ingress[0]["CidrBlock"] == vpc["CidrBlock"] and ingress[0]["Protocol"] == "-1"
         assert all(
             e["Protocol"] == "6" and e["PortRange"] == {"From": 1024, "To": 65535} for e in ingress[1:]
