@@ -33,7 +33,8 @@ description:
     least 1); with I(home_region_first), the home-region hosts make up the first batch(es) alone.
   - Batches, I(region_concurrency=sequential); one region after the other, each in batches of
     I(max_concurrent) of its hosts (0, all of them).
-  - Returns C(errors), a list of messages naming the setting, when a control is invalid.
+  - Returns C(errors), a list of messages naming the setting, when a control is invalid (the site
+    checks them before any AWS call, with the filter C(host_rule_errors)).
 options:
   _input:
     description: One dict per host with keys C(host), C(region), C(home_region).
@@ -46,8 +47,11 @@ options:
     elements: str
     default: []
   home_region_first:
-    description: Run the home-region hosts in batches of their own, before any other host.
-    type: bool
+    description:
+      - Run the home-region hosts in batches of their own, before any other host.
+      - A boolean, or a string Ansible converts to one (C(-e baseline_rollout_home_region_first=true)
+        gives the string C(true)), as the roles' other booleans.
+    type: raw
     default: false
   max_concurrent:
     description: Hosts per batch, a count (0, all) or a percentage such as C(25%).
@@ -72,6 +76,7 @@ _value:
 PARALLEL = "parallel"
 SEQUENTIAL = "sequential"
 _PERCENT = re.compile(r"^(\d{1,3})%$")
+_FAIL_PERCENTAGE = re.compile(r"100|[1-9]?[0-9]")
 
 
 def _concurrency(value: Any) -> tuple[str, int] | None:
@@ -104,14 +109,31 @@ def _split(count: int, spec: tuple[str, int]) -> list[int]:
     return [size] * full + ([rest] if rest else [])
 
 
-def _errors(
-    region_order: Any, home_region_first: Any, max_concurrent: Any, region_concurrency: Any
+def _as_bool(value: Any) -> bool | None:
+    """A boolean from a bool or a string Ansible converts (-e gives strings), as the roles' other
+    booleans (aws_rules.as_bool); None when it is neither."""
+    # Local import: both are filter plugins of this collection.
+    from ansible_collections.secureinfra.baseline.plugins.filter.aws_rules import as_bool
+
+    return as_bool(value)
+
+
+def rollout_errors(
+    region_order: Any,
+    home_region_first: Any,
+    max_concurrent: Any,
+    region_concurrency: Any,
+    max_fail_percentage: Any = 0,
 ) -> list[str]:
+    """What is wrong with the rollout settings, one message per setting (empty when valid)."""
     errors = []
     if not isinstance(region_order, list) or not all(isinstance(region, str) for region in region_order):
         errors.append(f"baseline_rollout_region_order: a list of region names (got {region_order!r}).")
-    if not isinstance(home_region_first, bool):
-        errors.append(f"baseline_rollout_home_region_first: true or false (got {home_region_first!r}).")
+    if _as_bool(home_region_first) is None:
+        errors.append(
+            "baseline_rollout_home_region_first: true or false (or the strings true/false, yes/no,"
+            f" on/off, 1/0) (got {home_region_first!r})."
+        )
     if _concurrency(max_concurrent) is None:
         errors.append(
             "baseline_rollout_max_concurrent: a number of hosts per batch (0: all at once) or a percentage"
@@ -120,6 +142,13 @@ def _errors(
     if region_concurrency not in (PARALLEL, SEQUENTIAL):
         errors.append(
             f"baseline_rollout_region_concurrency: parallel or sequential (got {region_concurrency!r})."
+        )
+    if isinstance(max_fail_percentage, bool) or not _FAIL_PERCENTAGE.fullmatch(
+        str(max_fail_percentage).strip()
+    ):
+        errors.append(
+            "baseline_rollout_max_fail_percentage: a percentage of each batch from 0 to 100"
+            f" (got {max_fail_percentage!r})."
         )
     return errors
 
@@ -152,20 +181,21 @@ def rollout_plan(
     region_concurrency: Any = PARALLEL,
 ) -> dict[str, Any]:
     region_order = [] if region_order is None else region_order
-    errors = _errors(region_order, home_region_first, max_concurrent, region_concurrency)
+    errors = rollout_errors(region_order, home_region_first, max_concurrent, region_concurrency)
     entries = list(entries)
     if errors:
         return {"hosts": [entry["host"] for entry in entries], "serial": [0], "errors": errors}
+    home_first = _as_bool(home_region_first) is True
     # The regions of region_order, then the others in the order the inventory first names them.
     order = list(dict.fromkeys([*region_order, *(entry["region"] for entry in entries)]))
-    ordered = sorted(entries, key=lambda entry: _rank(entry, order, home_region_first))
+    ordered = sorted(entries, key=lambda entry: _rank(entry, order, home_first))
     spec = _concurrency(max_concurrent)
-    if spec is None:  # checked by _errors
+    if spec is None:  # checked by rollout_errors
         raise AssertionError("max_concurrent was validated above")
     if region_concurrency == SEQUENTIAL:
-        groups = _runs(ordered, lambda entry: _rank(entry, order, home_region_first))
-    elif home_region_first:
-        groups = _runs(ordered, lambda entry: _rank(entry, order, home_region_first)[0])
+        groups = _runs(ordered, lambda entry: _rank(entry, order, home_first))
+    elif home_first:
+        groups = _runs(ordered, lambda entry: _rank(entry, order, home_first)[0])
     else:
         groups = [len(ordered)]
     serial = [size for group in groups for size in _split(group, spec)]

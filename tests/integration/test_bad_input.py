@@ -9,6 +9,12 @@ every case. The few cases that need a read (the region's availability zones) run
 inventory, a dry run where a valid host carries `-e key=value` strings through every role: nothing
 but reads may be called. Booleans given as strings (`-e key=false`) are read with `| bool`
 wherever a template or condition uses them, so they mean what they say.
+
+The rules that involve several hosts (home region, one host per account x region, the rollout
+settings and order, role partitions, connection regions) run once for every host: each such case
+is a run of its own over four hosts (two accounts x two regions) in which exactly one host is
+wrong, and every host must fail with the message naming that host, the variable and the value,
+with no AWS call at all: no host starts.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from conftest import PlaybookRun
 
@@ -718,3 +725,184 @@ def test_zone_rules_read_only_and_command_line_strings_proceed(run_playbook, tmp
     operations = {f"{c.service}:{c.operation}" for c in run.calls}
     assert "ec2:DescribeAvailabilityZones" in operations
     assert all(c.read_only for c in run.calls), [str(c) for c in run.calls if not c.read_only]
+
+
+# Rules across hosts: (case, the wrong host's variables, extra vars, fragments of every host's message).
+FOUR_HOSTS = ("dev-us-east-1", "dev-us-west-1", "prod-us-east-1", "prod-us-west-1")
+CrossCase = tuple[str, dict[str, Any], dict[str, Any], list[str]]
+WRONG = "prod-us-west-1"
+CALLER_CONNECTION = {
+    "endpoint_url": "{{ baseline_aws_endpoint_url }}",
+    "access_key": "testing",
+    "secret_key": "testing",
+}
+CROSS_CASES: list[CrossCase] = [
+    (
+        "home region where the account has no host, unlike its other host's",
+        {"baseline_home_region": "us-west-2"},
+        {},
+        [
+            f'Account prod: its hosts disagree on baseline_home_region (prod-us-east-1: "us-east-1"; {WRONG}:'
+            ' "us-west-2")',
+            f'{WRONG}: baseline_home_region="us-west-2": no host of the inventory group regions'
+            " in account prod",
+        ],
+    ),
+    (
+        "two hosts in one account and region",
+        {"baseline_account_name": "dev"},
+        {},
+        [
+            "Hosts dev-us-west-1 and prod-us-west-1 are both account dev in region us-west-1",
+            'baseline_account_name="dev"',
+        ],
+    ),
+    (
+        "rollout order naming a region twice, and one outside the inventory",
+        {"baseline_rollout_region_order": ["eu-west-1", "eu-west-1"]},
+        {},
+        [
+            f'{WRONG}: baseline_rollout_region_order=["eu-west-1", "eu-west-1"]: names eu-west-1 more'
+            " than once",
+            f'{WRONG}: baseline_rollout_region_order=["eu-west-1", "eu-west-1"]: eu-west-1 is not a region of'
+            " the inventory; name only its regions (us-east-1, us-west-1)",
+        ],
+    ),
+    (
+        "rollout setting of one host only",
+        {"baseline_rollout_max_concurrent": "0%"},
+        {},
+        [
+            f"baseline_rollout_max_concurrent differs between hosts (dev-us-east-1, dev-us-west-1 and"
+            f' prod-us-east-1: 0; {WRONG}: "0%")',
+            f"{WRONG}: baseline_rollout_max_concurrent: a number of hosts per batch",
+        ],
+    ),
+    (
+        "role ARN of another partition",
+        {"baseline_account_role_arn": "arn:aws-us-gov:iam::222222222222:role/baseline-deployer"},
+        {},
+        [
+            f'{WRONG}: baseline_account_role_arn="arn:aws-us-gov:iam::222222222222:role/baseline-deployer":'
+            ' partition aws-us-gov, but baseline_region="us-west-1" is in partition aws',
+        ],
+    ),
+    (
+        "caller connection to another region",
+        {"baseline_aws_caller_connection": {"region": "us-east-1", **CALLER_CONNECTION}},
+        {},
+        [f'{WRONG}: baseline_aws_caller_connection.region="us-east-1"', 'baseline_region="us-west-1"'],
+    ),
+    (
+        "connection to another region",
+        {"baseline_aws_connection": {"region": "eu-west-1", **CALLER_CONNECTION}},
+        {},
+        [f'{WRONG}: baseline_aws_connection.region="eu-west-1"', 'baseline_region="us-west-1"'],
+    ),
+    (
+        "rollout settings from the command line, checked before any call",
+        {},
+        {"baseline_rollout_max_fail_percentage": 101, "baseline_rollout_region_concurrency": "SEQUENTIAL"},
+        [
+            "every host: baseline_rollout_max_fail_percentage: a percentage of each batch from 0 to 100"
+            " (got 101)",
+            "every host: baseline_rollout_region_concurrency: parallel or sequential (got 'SEQUENTIAL')",
+        ],
+    ),
+]
+
+
+def _four_hosts(path: Path, wrong_vars: dict[str, Any]) -> Path:
+    """Accounts dev and prod (baseline_account_name) x us-east-1 and us-west-1 on the main emulator;
+    WRONG carries wrong_vars."""
+    local = yaml.safe_load((Path(__file__).resolve().parents[2] / "inventories/local/hosts.yml").read_text())
+    children = {
+        account: {
+            "hosts": {
+                f"{account}-{region}": {
+                    "baseline_region": region,
+                    **(wrong_vars if f"{account}-{region}" == WRONG else {}),
+                }
+                for region in ("us-east-1", "us-west-1")
+            },
+            "vars": {"baseline_account_name": account},
+        }
+        for account in ("dev", "prod")
+    }
+    path.mkdir()
+    inventory = {
+        "regions": {
+            "children": children,
+            "vars": {**local["regions"]["vars"], "baseline_home_region": "us-east-1"},
+        }
+    }
+    (path / "hosts.json").write_text(json.dumps(inventory))
+    return path
+
+
+def _batches(run: PlaybookRun) -> list[list[str]]:
+    """The hosts of each batch of the provisioning play, in order."""
+    return [
+        sorted({host for task in play["tasks"] for host in task["hosts"]})
+        for play in run.output.get("plays", [])
+        if play["play"]["name"] == "Provision the baseline"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("case", "wrong_vars", "extra_vars", "fragments"), CROSS_CASES, ids=[c[0] for c in CROSS_CASES]
+)
+def test_one_wrong_host_stops_every_host_before_any_call(
+    run_playbook,
+    tmp_path: Path,
+    case: str,
+    wrong_vars: dict[str, Any],
+    extra_vars: dict[str, Any],
+    fragments: list[str],
+) -> None:
+    run = run_playbook("-i", str(_four_hosts(tmp_path / "hosts", wrong_vars)), extra_vars=extra_vars or None)
+    assert run.rc != 0
+    failures = _host_failures(run)
+    assert sorted(failures) == sorted(FOUR_HOSTS), (case, failures, run.stderr)
+    for host, message in failures.items():
+        assert "no host starts" in message, (host, message)
+        missing = [f for f in fragments if f not in message]
+        assert not missing, (host, missing, message)
+    assert _batches(run) == []
+    assert run.calls == [], f"AWS was called: {[str(c) for c in run.calls]}"
+
+
+def test_one_host_failing_its_own_check_stops_the_others_before_any_call(
+    run_playbook, tmp_path: Path
+) -> None:
+    """A rule of one host (a prefix S3 refuses): that host fails with its message, and the three others
+    fail with a message naming it, before any call."""
+    run = run_playbook("-i", str(_four_hosts(tmp_path / "hosts", {"baseline_prefix": "Bad_Prefix"})))
+    assert run.rc != 0
+    failures = _host_failures(run)
+    assert sorted(failures) == sorted(FOUR_HOSTS), failures
+    assert 'baseline_prefix="Bad_Prefix"' in failures[WRONG], failures[WRONG]
+    for host in set(FOUR_HOSTS) - {WRONG}:
+        assert f"{WRONG} failed validation (see its message): no host starts" in failures[host], failures[
+            host
+        ]
+    assert run.calls == [], f"AWS was called: {[str(c) for c in run.calls]}"
+
+
+def test_rollout_boolean_from_the_command_line_is_accepted(run_playbook, tmp_path: Path) -> None:
+    """-e baseline_rollout_home_region_first=true is the string "true": accepted and read as true, so the
+    home-region hosts make a batch of their own, first. --tags selects no role: the provisioning play
+    runs the preflight tasks only (tagged always); a dry run, reads only."""
+    run = run_playbook(
+        "-i",
+        str(_four_hosts(tmp_path / "hosts", {})),
+        "-e",
+        "baseline_rollout_home_region_first=true",
+        "--tags",
+        "rollout-only",
+        check=True,
+    )
+    assert run.rc == 0, run.stderr
+    assert _batches(run) == [["dev-us-east-1", "prod-us-east-1"], ["dev-us-west-1", "prod-us-west-1"]]
+    assert all(c.read_only for c in run.calls), [str(c) for c in run.calls if not c.read_only]
+

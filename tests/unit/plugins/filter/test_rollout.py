@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from ansible_collections.secureinfra.baseline.plugins.filter.account_hosts import account_hosts, account_key
-from ansible_collections.secureinfra.baseline.plugins.filter.rollout_plan import rollout_plan
+from ansible_collections.secureinfra.baseline.plugins.filter.rollout_plan import rollout_errors, rollout_plan
 
 ROLE_DEV = "arn:aws:iam::111111111111:role/baseline-deployer"
 ROLE_PROD = "arn:aws-us-gov:iam::222222222222:role/path/to/baseline-deployer"
@@ -95,10 +95,34 @@ def test_parallel_batches_cross_regions() -> None:
         (([], False, True, "parallel"), "baseline_rollout_max_concurrent"),
         (([], False, 0, "SEQUENTIAL"), "baseline_rollout_region_concurrency"),
         (("us-east-1", False, 0, "parallel"), "baseline_rollout_region_order"),
-        (([], "yes", 0, "parallel"), "baseline_rollout_home_region_first"),
+        (([], "maybe", 0, "parallel"), "baseline_rollout_home_region_first"),
     ],
 )
 def test_invalid_controls_are_named(args: tuple, setting: str) -> None:
     plan = rollout_plan(FOUR, *args)
     assert len(plan["errors"]) == 1
     assert plan["errors"][0].startswith(setting + ":")
+
+
+@pytest.mark.parametrize(
+    ("value", "first"),
+    [("true", True), ("yes", True), ("1", True), ("false", False), ("no", False), ("0", False)],
+)
+def test_home_region_first_from_the_command_line_is_a_string_converted(value: str, first: bool) -> None:
+    """-e baseline_rollout_home_region_first=true gives the string "true": read as the other booleans."""
+    plan = rollout_plan(FOUR, [], value)
+    assert plan["errors"] == []
+    assert plan == rollout_plan(FOUR, [], first)
+
+
+@pytest.mark.parametrize("value", [0, 50, 100, "0", "50", "100"])
+def test_max_fail_percentage_from_0_to_100(value: object) -> None:
+    assert rollout_errors([], False, 0, "parallel", value) == []
+
+
+@pytest.mark.parametrize("value", [-1, 101, "ten", "50%", True, 12.5])
+def test_max_fail_percentage_outside_0_to_100_is_named(value: object) -> None:
+    errors = rollout_errors([], False, 0, "parallel", value)
+    assert errors == [
+        f"baseline_rollout_max_fail_percentage: a percentage of each batch from 0 to 100 (got {value!r})."
+    ]
