@@ -642,6 +642,31 @@ def _alarm_setting_errors(name: str, settings: dict[str, Any], var: str) -> list
     return errors
 
 
+def _unknown_alarm_errors(
+    definitions: list[dict[str, Any]], overrides: dict[str, Any], disabled: list[Any], var: str, cis: bool
+) -> list[str]:
+    """Names (or CIS ids) that match no alarm or control, each with the list of valid ones."""
+    if cis:
+        known = {str(d["cis_id"]) for d in definitions} | {str(d["name"]) for d in definitions}
+        valid = "the CIS controls are " + ", ".join(f"{d['cis_id']} ({d['name']})" for d in definitions)
+        what = 'a CIS control (by id, a quoted string such as "4.15", or by name)'
+    else:
+        known = {str(d["key"]) for d in definitions}
+        valid = "the alarms are " + ", ".join(str(d["key"]) for d in definitions)
+        what = "an alarm"
+    errors = [
+        _msg(var.replace("overrides", "disabled"), disabled, f"{_show(name)} is not {what}; {valid}")
+        for name in disabled
+        if not isinstance(name, str) or name not in known
+    ]
+    errors += [
+        _msg(f"{var}.{name}", override, f"{_show(name)} is not {what}; {valid}")
+        for name, override in overrides.items()
+        if str(name) not in known
+    ]
+    return errors
+
+
 def aws_alarm_errors(
     definitions: list[dict[str, Any]],
     overrides: Any,
@@ -661,7 +686,9 @@ def aws_alarm_errors(
         return [_msg(var, overrides, "must map alarm names to dicts of settings")]
     if not isinstance(disabled, list):
         return [_msg(var.replace("overrides", "disabled"), disabled, "must be a list of alarm names")]
-    errors = []
+    errors = _unknown_alarm_errors(definitions, overrides, disabled, var, cis)
+    if errors:
+        return errors
     for name, override in overrides.items():
         unknown = sorted(set(override) - set(OVERRIDABLE) - {"enabled"})
         if unknown:

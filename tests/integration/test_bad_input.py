@@ -906,3 +906,33 @@ def test_rollout_boolean_from_the_command_line_is_accepted(run_playbook, tmp_pat
     assert _batches(run) == [["dev-us-east-1", "prod-us-east-1"], ["dev-us-west-1", "prod-us-west-1"]]
     assert all(c.read_only for c in run.calls), [str(c) for c in run.calls if not c.read_only]
 
+
+def test_verify_refuses_an_unknown_control_before_any_call(run_playbook, tmp_path: Path) -> None:
+    """The verify playbook evaluates the CIS controls monitoring_cis_disabled leaves, and the alarms
+    of monitoring_alarm_overrides: a control or alarm that does not exist is refused in its first play,
+    naming the variable and the value and listing the valid ids, on every host and before any AWS
+    call (it was a filter's raw error at the evaluation, after STS and the reads)."""
+    run = run_playbook(
+        playbook="playbooks/verify.yml",
+        extra_vars={
+            "verify_report_dir": str(tmp_path),
+            "monitoring_cis_disabled": ["4.15", "4.99"],
+            "monitoring_alarm_overrides": {"s3-everything": {"threshold": 1}},
+        },
+    )
+    assert run.rc != 0
+    failures = _host_failures(run)
+    assert sorted(failures) == ["us-east-1", "us-west-1"], failures
+    for message in failures.values():
+        for fragment in (
+            'monitoring_cis_disabled=["4.15", "4.99"]: "4.99" is not a CIS control',
+            "the CIS controls are 4.1 (unauthorized-api-calls), 4.2 (console-signin-without-mfa)",
+            "4.15 (organizations-changes)",
+            'monitoring_alarm_overrides.s3-everything={"threshold": 1}: "s3-everything" is not an alarm;'
+            " the alarms are s3-all-requests,",
+        ):
+            assert fragment in message, (fragment, message)
+    assert [play["play"]["name"] for play in run.output["plays"]] == [
+        "Validate the verify settings before any AWS call"
+    ]
+    assert run.calls == [], f"AWS was called: {[str(c) for c in run.calls]}"

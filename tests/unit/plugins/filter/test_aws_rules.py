@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -368,14 +369,35 @@ def test_alarm_names_must_be_known() -> None:
     errors = rules.aws_alarm_errors(
         DEFINITIONS, {"s3-everything": {"threshold": 1}}, [], "monitoring_alarm_overrides"
     )
-    assert errors[0].startswith(
-        "monitoring_alarm_overrides or monitoring_alarm_disabled: unknown alarm names"
-    )
-    assert (
-        "unknown CIS controls ['4.99']"
-        in rules.aws_alarm_errors(CIS, {}, ["4.99"], "monitoring_cis_overrides", True)[0]
-    )
+    alarms = ", ".join(d["key"] for d in DEFINITIONS)
+    assert errors == [
+        'monitoring_alarm_overrides.s3-everything={"threshold": 1}: "s3-everything" is not an alarm;'
+        f" the alarms are {alarms}."
+    ]
     assert rules.aws_alarm_errors(DEFINITIONS, ["x"], [], "o")[0].startswith("o=")
+
+
+@pytest.mark.parametrize("unknown", ["4.99", "4.0", "root-usage", 4.1])
+def test_cis_controls_disabled_must_be_known_and_the_valid_ones_listed(unknown: Any) -> None:
+    """An id (a string: YAML reads 4.10 as 4.1) or a name of the catalog; the message lists them all."""
+    errors = rules.aws_alarm_errors(CIS, {}, ["4.2", unknown], "monitoring_cis_overrides", True)
+    assert len(errors) == 1, errors
+    assert errors[0].startswith(
+        f'monitoring_cis_disabled=["4.2", {json.dumps(unknown)}]: {json.dumps(unknown)}'
+    )
+    assert "is not a CIS control" in errors[0]
+    for control in CIS:
+        assert f"{control['cis_id']} ({control['name']})" in errors[0]
+    assert (
+        rules.aws_alarm_errors(CIS, {}, ["4.15", "root-account-usage"], "monitoring_cis_overrides", True)
+        == []
+    )
+
+
+def test_cis_overrides_must_name_a_control() -> None:
+    errors = rules.aws_alarm_errors(CIS, {"4.99": {"period": 60}}, [], "monitoring_cis_overrides", True)
+    assert len(errors) == 1
+    assert errors[0].startswith('monitoring_cis_overrides.4.99={"period": 60}: "4.99" is not a CIS control')
 
 
 def test_cis_overrides_by_id_are_checked_under_the_control_name() -> None:
