@@ -16,14 +16,15 @@ description:
     (any other inline policy is deleted).
   - Replaces a loop over M(amazon.aws.iam_role) and M(amazon.aws.iam_policy), which read each role with
     C(GetRole), C(ListRolePolicies), C(GetRolePolicy) and C(ListAttachedRolePolicies), once per role
-    and module.
-  - Reads every role of the account with two paginated listings, whatever the number of roles
-    managed, C(GetAccountAuthorizationDetails) with C(Filter=[Role]) (trust policy, tags, inline
-    policies with their documents, attached managed policies) and C(ListRoles) (description and
-    maximum session duration, which the first leaves out). Both need permissions on C(*)
-    (C(iam:GetAccountAuthorizationDetails), C(iam:ListRoles)), as they list the whole account.
-  - Where the two listings disagree about a role (IAM is eventually consistent), that role is read
-    on its own with C(GetRole), C(ListRolePolicies), C(GetRolePolicy) and C(ListAttachedRolePolicies).
+    and module (this module reads each role once per run).
+  - Reads each role it is given on its own, with calls on that role only (permissions on the roles'
+    ARNs, none on C(*)) - C(GetRole) (path, trust policy, description, maximum session duration,
+    tags), C(ListRolePolicies) and C(GetRolePolicy) (each inline policy with its document) and
+    C(ListAttachedRolePolicies); four calls for a role with its one inline policy, one
+    (C(GetRole)) for a role that does not exist yet, whatever the number of roles in the account.
+  - Does not call C(GetAccountAuthorizationDetails), which answers every role of the account with
+    all their policies, needs permission on C(*) and is throttled by IAM, all the more when every
+    region of an account would call it at once.
   - Policies are compared as amazon.aws does (normalized JSON; the order of statements, actions and
     resources, a single value against a one-element list and the documents' encoding do not matter).
   - Writes only what differs. A new role is created with C(CreateRole) (trust policy, description,
@@ -238,7 +239,6 @@ MAX_TAGS = 50
 MAX_TAG_KEY = 128
 MAX_TAG_VALUE = 256
 MAX_INLINE_POLICY_CHARS = 10240  # aggregate inline policies per role, whitespace not counted
-PAGE_SIZE = 1000  # the largest MaxItems of GetAccountAuthorizationDetails and ListRoles
 
 # A role just created may not be visible at once ("changes that I make are not always immediately
 # visible", https://docs.aws.amazon.com/IAM/latest/UserGuide/troubleshoot_general.html).
@@ -361,44 +361,33 @@ def desired_role(item: dict[str, Any]) -> Role:
 
 
 # --- reads -----------------------------------------------------------------------------------
+# Each role of O(roles) is read on its own, with calls scoped to that role. Not
+# GetAccountAuthorizationDetails: it answers every role of the account with all their policies
+# (pages of them in a large account), needs permission on *, IAM throttles it, and every host of
+# an account (one per region) would call it at the same time.
+# https://docs.aws.amazon.com/IAM/latest/APIReference/API_GetAccountAuthorizationDetails.html
 
 
-def current_role(detail: dict[str, Any], listed: dict[str, Any]) -> Role:
-    """A role from its GetAccountAuthorizationDetails entry and its ListRoles (or GetRole) entry."""
+def current_role(role: dict[str, Any], inline: dict[str, Any], attached: list[dict[str, Any]]) -> Role:
+    """A role from its GetRole answer, its inline policies (name => document) and its attached ones."""
     return {
-        "name": detail["RoleName"],
-        "arn": detail["Arn"],
-        "role_id": detail.get("RoleId"),
-        "path": detail.get("Path", "/"),
-        "description": listed.get("Description", ""),
-        "trust_policy": detail.get("AssumeRolePolicyDocument") or {},
-        "max_session_duration": listed.get("MaxSessionDuration", 3600),
-        "tags": boto3_tag_list_to_ansible_dict(detail.get("Tags") or []),
-        "managed_policies": sorted(p["PolicyArn"] for p in detail.get("AttachedManagedPolicies") or []),
-        "inline_policies": {p["PolicyName"]: p["PolicyDocument"] for p in detail.get("RolePolicyList") or []},
+        "name": role["RoleName"],
+        "arn": role["Arn"],
+        "role_id": role.get("RoleId"),
+        "path": role.get("Path", "/"),
+        "description": role.get("Description", ""),
+        "trust_policy": role.get("AssumeRolePolicyDocument") or {},
+        "max_session_duration": role.get("MaxSessionDuration", 3600),
+        "tags": boto3_tag_list_to_ansible_dict(role.get("Tags") or []),
+        "managed_policies": sorted(p["PolicyArn"] for p in attached),
+        "inline_policies": inline,
     }
 
 
-def list_account_roles(module: AnsibleAWSModule, client: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(details, listed), both keyed by the lower-case role name: every role of the account."""
-    try:
-        pages = client.get_paginator("get_account_authorization_details").paginate(
-            Filter=["Role"], PaginationConfig={"PageSize": PAGE_SIZE}
-        )
-        details = {r["RoleName"].lower(): r for page in pages for r in page.get("RoleDetailList", [])}
-        pages = client.get_paginator("list_roles").paginate(PaginationConfig={"PageSize": PAGE_SIZE})
-        listed = {r["RoleName"].lower(): r for page in pages for r in page.get("Roles", [])}
-    except (BotoCoreError, ClientError) as err:
-        module.fail_json_aws(
-            err,
-            msg="Could not list the roles of the account "
-            "(iam:GetAccountAuthorizationDetails and iam:ListRoles on *)",
-        )
-    return details, listed
-
-
 def read_role(module: AnsibleAWSModule, client: Any, name: str) -> Role | None:
-    """One role read on its own (GetRole and its policies); None when IAM does not know it."""
+    """One role as IAM has it (None when IAM does not know it): GetRole (path, trust policy,
+    description, maximum session duration, tags), ListRolePolicies and GetRolePolicy (each inline
+    policy with its document), ListAttachedRolePolicies."""
     try:
         role = client.get_role(RoleName=name, aws_retry=True)["Role"]
         inline = {}
@@ -414,29 +403,17 @@ def read_role(module: AnsibleAWSModule, client: Any, name: str) -> Role | None:
     except is_boto3_error_code("NoSuchEntity"):
         return None
     except (BotoCoreError, ClientError) as err:  # pylint: disable=duplicate-except
-        module.fail_json_aws(err, msg=f"Could not read the role {name}")
-    detail = {
-        **role,
-        "AttachedManagedPolicies": attached,
-        "RolePolicyList": [{"PolicyName": k, "PolicyDocument": v} for k, v in inline.items()],
-    }
-    return current_role(detail, role)
+        module.fail_json_aws(
+            err,
+            msg=f"Could not read the role {name} (iam:GetRole, iam:ListRolePolicies, iam:GetRolePolicy, "
+            "iam:ListAttachedRolePolicies)",
+        )
+    return current_role(role, inline, attached)
 
 
 def existing_roles(module: AnsibleAWSModule, client: Any, names: list[str]) -> dict[str, Role | None]:
-    """name => the role as IAM has it (None when absent), from the two listings; a role they
-    disagree about is read on its own."""
-    details, listed = list_account_roles(module, client)
-    found: dict[str, Role | None] = {}
-    for name in names:
-        key = name.lower()
-        if key in details and key in listed:
-            found[name] = current_role(details[key], listed[key])
-        elif key in details or key in listed:
-            found[name] = read_role(module, client, name)
-        else:
-            found[name] = None
-    return found
+    """name => the role as IAM has it (None when absent)."""
+    return {name: read_role(module, client, name) for name in names}
 
 
 # --- comparison (no AWS call) ----------------------------------------------------------------
@@ -522,8 +499,8 @@ def after_create(call: Any) -> Any:
 
 
 def create_role(module: AnsibleAWSModule, client: Any, want: Role) -> Role | None:
-    """The role created (once IAM returns it); None when IAM answers that it exists already (the
-    listings did not show it yet)."""
+    """The role created (once IAM returns it); None when IAM answers that it exists already (IAM is
+    eventually consistent: GetRole did not return it yet)."""
     params: dict[str, Any] = {
         "RoleName": want["name"],
         "Path": want["path"],
@@ -621,7 +598,7 @@ def predicted_arn(module: AnsibleAWSModule, want: Role, caller: dict[str, str]) 
 
 
 def existing_after_all(module: AnsibleAWSModule, client: Any, want: Role) -> Role:
-    """The role CreateRole found existing although the listings did not show it."""
+    """The role CreateRole found existing although GetRole did not return it (eventual consistency)."""
     have = read_role(module, client, want["name"])
     if have is None:
         module.fail_json(msg=f"IAM says the role {want['name']} exists, but does not return it")

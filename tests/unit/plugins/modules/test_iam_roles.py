@@ -13,7 +13,9 @@ from botocore.exceptions import ClientError
 
 ACCOUNT = "123456789012"
 NAMES = ["baseline-us-east-1-processor", "baseline-us-east-1-analytics"]
-READS = ["GetAccountAuthorizationDetails", "ListRoles"]
+# Each role is read on its own (GetRole, its inline policies, its attached ones), nothing else.
+READ_ONE = ["GetRole", "ListRolePolicies", "GetRolePolicy", "ListAttachedRolePolicies"]
+READS = READ_ONE * len(NAMES)
 MUTATING_PREFIXES = ("Create", "Update", "Put", "Delete", "Tag", "Untag", "Detach", "Attach")
 
 
@@ -108,10 +110,11 @@ def _converged(iam, run_module) -> None:
     assert result["changed"]
 
 
-def test_create_then_idempotent_with_two_reads(iam, run_module, calls):
+def test_create_then_idempotent_reading_its_roles_only(iam, run_module, calls):
     result = run_module(mod, _args())
-    # Each inline policy is put once its role is visible (the RoleExists waiter's GetRole).
-    assert _ops(calls)[2:] == ["CreateRole", "GetRole", "PutRolePolicy"] * 2
+    # One GetRole per role (NoSuchEntity), then each inline policy is put once its role is visible
+    # (the RoleExists waiter's GetRole).
+    assert _ops(calls) == ["GetRole"] * len(NAMES) + ["CreateRole", "GetRole", "PutRolePolicy"] * 2
     assert result["changed"]
     assert [r["changes"] for r in result["roles"]] == [["created"], ["created"]]
     assert result["arns"] == {n: f"arn:aws:iam::{ACCOUNT}:role/{n}" for n in NAMES}
@@ -142,8 +145,8 @@ def test_check_mode_on_an_empty_account_writes_nothing_and_predicts_the_arns(iam
     assert all(r["created"] and r["role_id"] is None for r in result["roles"])
     assert result["msg"] == "; ".join(f"{n}: would create" for n in NAMES)
     assert _mutations(calls) == []
-    # The account is asked once, for both predictions.
-    assert _ops(calls) == [*READS, "GetCallerIdentity"]
+    # One GetRole per role; the account is asked once, for both predictions.
+    assert _ops(calls) == ["GetRole"] * len(NAMES) + ["GetCallerIdentity"]
     assert iam.list_roles()["Roles"] == []
     assert result["diff"]["before"] == {n: {} for n in NAMES}
     assert result["diff"]["after"][NAMES[0]]["inline_policies"] == {NAMES[0]: _policy(NAMES[0])}
@@ -280,30 +283,19 @@ def test_tags_are_kept_without_purge_and_description_left_when_unset(iam, run_mo
     assert _mutations(calls) == []
 
 
-def test_a_role_the_listings_disagree_about_is_read_on_its_own(iam, run_module, calls, monkeypatch):
-    """IAM is eventually consistent: a role one listing shows and the other not yet."""
+def test_only_the_managed_roles_are_read_however_many_the_account_has(iam, run_module, calls):
+    """No account-wide listing (GetAccountAuthorizationDetails, ListRoles): the reads are the same
+    with 40 other roles in the account, and none of them is read."""
     _converged(iam, run_module)
-    original = botocore.client.BaseClient._make_api_call
-
-    def without_first_role(self, operation_name, api_params):
-        answer = original(self, operation_name, api_params)
-        if operation_name == "GetAccountAuthorizationDetails":
-            answer["RoleDetailList"] = [r for r in answer["RoleDetailList"] if r["RoleName"] != NAMES[0]]
-        return answer
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", without_first_role)
-    seen: list[str] = []
-    patched = botocore.client.BaseClient._make_api_call
-
-    def spy(self, operation_name, api_params):
-        seen.append(operation_name)
-        return patched(self, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
+    for index in range(40):
+        other = f"other-{index}"
+        iam.create_role(RoleName=other, AssumeRolePolicyDocument=json.dumps(_trust()))
+        iam.put_role_policy(RoleName=other, PolicyName=other, PolicyDocument=json.dumps(_policy(other)))
+    calls.clear()
     result = run_module(mod, _args())
     assert not result["changed"], result["msg"]
-    assert seen == [*READS, "GetRole", "ListRolePolicies", "GetRolePolicy", "ListAttachedRolePolicies"]
-    assert result["arns"][NAMES[0]] == f"arn:aws:iam::{ACCOUNT}:role/{NAMES[0]}"
+    assert _ops(calls) == READS
+    assert {params["RoleName"] for _, params in calls} == set(NAMES)
 
 
 def test_put_inline_policy_retries_while_a_new_role_is_not_visible(iam, run_module, monkeypatch):
@@ -390,22 +382,24 @@ def test_an_aws_error_names_the_role(iam, run_module, monkeypatch):
     assert f"Could not create the role {NAMES[0]}" in result["msg"]
 
 
-def test_a_role_neither_listing_shows_yet_is_updated_not_created_twice(iam, run_module, calls, monkeypatch):
-    """CreateRole answers EntityAlreadyExists: the role is read on its own and converged."""
+def test_a_role_get_role_does_not_return_yet_is_updated_not_created_twice(
+    iam, run_module, calls, monkeypatch
+):
+    """IAM is eventually consistent: GetRole answers NoSuchEntity, CreateRole EntityAlreadyExists;
+    the role is read again and converged."""
     _converged(iam, run_module)
     description = _role(NAMES[0])["description"]
     iam.update_role(RoleName=NAMES[0], Description=description, MaxSessionDuration=7200)
     original = botocore.client.BaseClient._make_api_call
+    stale = [NAMES[0]]
 
-    def stale(self, operation_name, api_params):
-        answer = original(self, operation_name, api_params)
-        if operation_name == "GetAccountAuthorizationDetails":
-            answer["RoleDetailList"] = [r for r in answer["RoleDetailList"] if r["RoleName"] != NAMES[0]]
-        if operation_name == "ListRoles":
-            answer["Roles"] = [r for r in answer["Roles"] if r["RoleName"] != NAMES[0]]
-        return answer
+    def not_visible_once(self, operation_name, api_params):
+        if operation_name == "GetRole" and api_params["RoleName"] in stale:
+            stale.remove(api_params["RoleName"])
+            raise ClientError({"Error": {"Code": "NoSuchEntity", "Message": "not yet"}}, operation_name)
+        return original(self, operation_name, api_params)
 
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", stale)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", not_visible_once)
     result = run_module(mod, _args())
     assert result["roles"][0]["changes"] == ["max session duration"]
     assert not result["roles"][0]["created"]
@@ -413,3 +407,18 @@ def test_a_role_neither_listing_shows_yet_is_updated_not_created_twice(iam, run_
     assert (role["MaxSessionDuration"], role["Description"]) == (3600, description)
     monkeypatch.undo()
     assert not run_module(mod, _args())["changed"]
+
+
+def test_a_read_refused_names_the_role_and_the_permissions(iam, run_module, monkeypatch):
+    original = botocore.client.BaseClient._make_api_call
+
+    def refuse(self, operation_name, api_params):
+        if operation_name == "ListAttachedRolePolicies":
+            raise ClientError({"Error": {"Code": "AccessDenied", "Message": "denied"}}, operation_name)
+        return original(self, operation_name, api_params)
+
+    _converged(iam, run_module)
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", refuse)
+    result = run_module(mod, _args(), expect_failure=True)
+    assert f"Could not read the role {NAMES[0]}" in result["msg"]
+    assert "iam:ListAttachedRolePolicies" in result["msg"]
