@@ -11,7 +11,8 @@ moto 5.2.5 answers none of them: its EventBridge backend yields only event buses
 backend leaves the VPC endpoints out, and its CloudTrail backend does not take part in the
 tagging API at all. So an orphaned schedule, gateway endpoint or trail would go unseen on the
 emulator. The emulator adds them, with the tags moto keeps for each (ListTagsForResource,
-DescribeVpcEndpoints, ListTags answer the same ones).
+DescribeVpcEndpoints, ListTags answer the same ones); a deleted endpoint (moto keeps it, in state
+"deleted") is left out.
 
 Installed by ``emulator.py serve`` next to moto_extensions.py; ``install()`` is idempotent, and
 the unit tests call it for their in-process moto. Real AWS and LocalStack answer these natively;
@@ -50,6 +51,8 @@ def _ec2_resources(original: Any) -> Any:
     def iter_tagged_resources(self: EC2Backend) -> Iterator[TaggedResource]:
         yield from original(self)
         for endpoint in self.vpc_end_points.values():
+            if str(endpoint.state).lower() == "deleted":  # moto keeps a deleted endpoint, AWS forgets it
+                continue
             yield TaggedResource(
                 arn=f"arn:{self.partition}:ec2:{self.region_name}:{self.account_id}:vpc-endpoint/{endpoint.id}",
                 tags=dict(self.tags.get(endpoint.id, {})),

@@ -79,6 +79,11 @@ def test_the_emulator_answers_them_by_their_tags(account: dict[str, str], patche
     assert _arns("us-west-1") == set()
 
 
+def test_a_deleted_endpoint_is_left_out(account: dict[str, str], patched: None) -> None:
+    _client("ec2").delete_vpc_endpoints(VpcEndpointIds=[account["endpoint"]])
+    assert not any(account["endpoint"] in arn for arn in _arns())
+
+
 def test_a_tag_filter_that_does_not_match_leaves_them_out(account: dict[str, str], patched: None) -> None:
     pages = (
         _client("resourcegroupstaggingapi")
