@@ -48,6 +48,12 @@ InvalidParameterException; logGroupName together with resourceIdentifier, or nei
 InvalidParameterException. resourceIdentifier (the account's query results) is not emulated and
 answers InvalidParameterException saying so.
 
+moto 5.2.5's CloudWatch Logs PutMetricFilter appends a filter even when the log group already has
+one of that name, so DescribeMetricFilters then answers both, the old pattern first. AWS "creates or
+updates a metric filter" (API_PutMetricFilter): a name is one filter of its log group, and putting it
+again replaces it. The emulator drops the log group's filter of that name before moto stores the new
+one, as a run that updates a filter (an upgrade that changes a CIS pattern) expects.
+
 moto 5.2.5's PutParameter checks that the name is free, then appends the parameter, with nothing
 between the two to stop a second request on another thread of the (threaded) server; AWS creates
 a parameter atomically (PutParameter without Overwrite answers ParameterAlreadyExists when it
@@ -82,6 +88,7 @@ from moto.cloudtrail.responses import CloudTrailResponse
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.kms.models import kms_backends
 from moto.logs.exceptions import InvalidParameterException, ResourceNotFoundException
+from moto.logs.metric_filters import MetricFilters
 from moto.logs.responses import LogsResponse
 from moto.s3.responses import S3Response
 from moto.ssm.models import SimpleSystemManagerBackend
@@ -278,6 +285,25 @@ _ADDITIONS: list[tuple[Any, str, Any]] = [
     (LogsResponse, "disassociate_kms_key", disassociate_kms_key),
 ]
 
+
+def _put_metric_filter(original: Any) -> Any:
+    def add_filter(
+        self: MetricFilters,
+        filter_name: str,
+        filter_pattern: str,
+        log_group_name: str,
+        metric_transformations: Any,
+    ) -> None:
+        self.metric_filters = [
+            f
+            for f in self.metric_filters
+            if not (f["filterName"] == filter_name and f["logGroupName"] == log_group_name)
+        ]
+        original(self, filter_name, filter_pattern, log_group_name, metric_transformations)
+
+    return add_filter
+
+
 _PUT_PARAMETER_LOCK = threading.Lock()
 
 
@@ -299,6 +325,7 @@ _PATCHES: list[tuple[Any, str, Any]] = [
     (CloudTrailBackend, "delete_trail", _delete_trail),
     (CloudTrailResponse, "describe_trails", _describe_trails),
     (SimpleSystemManagerBackend, "put_parameter", _put_parameter),
+    (MetricFilters, "add_filter", _put_metric_filter),
     *strict_aws.PATCHES,
     *moto_security_services.PATCHES,
 ]
