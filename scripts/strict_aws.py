@@ -994,9 +994,7 @@ def alarm_period_problem(period: int | None, evaluation_periods: int | None) -> 
         return f"Period must be 10, 20, 30 or a multiple of 60 (got {period})"
     limit = MAX_EVALUATION_SECONDS_SHORT_PERIOD if period < 3600 else MAX_EVALUATION_SECONDS
     if evaluation_periods is not None and period * evaluation_periods > limit:
-        return (
-            f"Period x EvaluationPeriods ({period} x {evaluation_periods}) must not exceed {limit} seconds"
-        )
+        return f"Period x EvaluationPeriods ({period} x {evaluation_periods}) must not exceed {limit} seconds"
     return None
 
 

@@ -67,6 +67,7 @@ def test_the_upgrade_test_knows_every_release() -> None:
 @pytest.mark.parametrize("release", RELEASES, ids=[r["version"] for r in RELEASES])
 def test_each_listed_commit_is_that_release(release: dict[str, object]) -> None:
     assert isinstance(release["strict"], bool)
+    assert isinstance(release["adopted"], int) and isinstance(release["orphans"], list)
     assert isinstance(release["commit"], str), "quote the commit: YAML reads digits as a number"
     galaxy = subprocess.run(
         ["git", "show", f"{release['commit']}:galaxy.yml"],

@@ -94,13 +94,14 @@ def test_a_tag_filter_that_does_not_match_leaves_them_out(account: dict[str, str
 
 
 def test_install_is_idempotent() -> None:
-    originals = {name: getattr(owner, name) for owner, name, _ in moto_tagging._PATCHES}
+    # keyed by owner and name: EventsBackend and EC2Backend both patch iter_tagged_resources
+    originals = {(owner, name): getattr(owner, name) for owner, name, _ in moto_tagging._PATCHES}
     try:
         moto_tagging.install()
-        once = {name: getattr(owner, name) for owner, name, _ in moto_tagging._PATCHES}
+        once = {(owner, name): getattr(owner, name) for owner, name, _ in moto_tagging._PATCHES}
         moto_tagging.install()
-        assert {name: getattr(owner, name) for owner, name, _ in moto_tagging._PATCHES} == once
-        assert all(once[name] is not originals[name] for name in once)
+        assert {(owner, name): getattr(owner, name) for owner, name, _ in moto_tagging._PATCHES} == once
+        assert all(once[key] is not originals[key] for key in once)
     finally:
-        for owner, name, _ in moto_tagging._PATCHES:
-            setattr(owner, name, originals[name])
+        for (owner, name), original in originals.items():
+            setattr(owner, name, original)

@@ -129,6 +129,7 @@ def test_the_site_tags_every_role() -> None:
             "audit",
             "monitoring",
             "security_services",
+            "orphans",
         ]
     )
 
