@@ -178,7 +178,7 @@ unit: venv
 #   enforcement, two accounts x two regions, the teardown, ten killed first converges and their
 #   reruns, concurrent runs on one account under the state lock (docs/locking.md), the upgrade of
 #   an account each earlier release converged (tests/upgrade/releases.yml), orphans reported and
-#   removed;
+#   removed, prowler's checks of the security services;
 # - integration-faults: the 135 bad-input cases (one run of as many hosts), the verify
 #   breakages, the rollout tolerance, and the fault tests (drift repaired, throttling, endpoint
 #   gone mid-run).
@@ -188,7 +188,8 @@ SLOW_TESTS := tests/integration/test_real_aws_rules.py tests/integration/test_de
   tests/integration/test_multi_account.py tests/integration/test_teardown.py \
   tests/integration/test_fault_killed.py tests/integration/test_awx_runner.py \
   tests/integration/test_prowler.py tests/integration/test_concurrent_runs.py \
-  tests/integration/test_upgrade.py tests/integration/test_orphans.py
+  tests/integration/test_upgrade.py tests/integration/test_orphans.py \
+  tests/integration/test_security_services_prowler.py
 FAULTS_TESTS := tests/integration/test_bad_input.py tests/integration/test_verify_breakages.py \
   tests/integration/test_rollout.py $(FAULT_TESTS)
 LONG_TESTS := $(SLOW_TESTS) $(FAULTS_TESTS)
