@@ -21,6 +21,7 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 from support.recorder import Call, Recorder
 
 from scripts import emulator
@@ -42,6 +43,40 @@ def failed_results(output: dict[str, Any]) -> list[dict[str, Any]]:
         for item in [result, *result.get("results", [])]
         if item.get("failed")
     ]
+
+
+def first_failures_offline(hosts: dict[str, dict[str, Any]], tmp_path: Path) -> dict[str, str]:
+    """Run the site on an inventory of `hosts` with no emulator (the endpoint is a port where nothing
+    listens, so any AWS call fails with a connection error); the run must fail. Returns each failed
+    host's first failure, "<task>: <msg>"."""
+    inventory = tmp_path / "hosts.yml"
+    inventory.write_text(yaml.safe_dump({"regions": {"hosts": hosts}}))
+    env = {
+        **os.environ,
+        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
+        "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
+        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
+        "ANSIBLE_NOCOLOR": "1",
+    }
+    credentials = ["-e", "baseline_aws_access_key=testing", "-e", "baseline_aws_secret_key=testing"]
+    proc = subprocess.run(
+        [ANSIBLE_PLAYBOOK, "site.yml", "-i", str(inventory), *credentials],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    assert proc.returncode != 0
+    output = json.loads(proc.stdout[proc.stdout.index("{") :])
+    first: dict[str, str] = {}
+    for play in output["plays"]:
+        for task in play["tasks"]:
+            for host, result in task["hosts"].items():
+                if result.get("failed"):
+                    first.setdefault(host, f"{task['task']['name']}: {result.get('msg', '')}")
+    return first
 
 
 @dataclass

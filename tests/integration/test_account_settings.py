@@ -9,12 +9,10 @@ every host at once.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 from pathlib import Path
 
-import yaml
+from conftest import first_failures_offline
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE_PLAYBOOK = str(Path(os.sys.executable).parent / "ansible-playbook")
@@ -72,43 +70,7 @@ ACROSS = {"no-home-us-west-1", "twin-a", "twin-b"}
 
 
 def test_each_bad_account_setting_is_named_before_any_aws_call(tmp_path: Path) -> None:
-    inventory = tmp_path / "hosts.yml"
-    inventory.write_text(
-        yaml.safe_dump({"regions": {"hosts": {name: hv for name, (hv, _) in HOSTS.items()}}})
-    )
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-        "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        "ANSIBLE_NOCOLOR": "1",
-    }
-    proc = subprocess.run(
-        [
-            ANSIBLE_PLAYBOOK,
-            "site.yml",
-            "-i",
-            str(inventory),
-            "-e",
-            "baseline_aws_access_key=testing",
-            "-e",
-            "baseline_aws_secret_key=testing",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert proc.returncode != 0
-    output = json.loads(proc.stdout[proc.stdout.index("{") :])
-    failed: dict[str, str] = {}
-    for play in output["plays"]:
-        for task in play["tasks"]:
-            for host, result in task["hosts"].items():
-                if result.get("failed"):
-                    failed.setdefault(host, f"{task['task']['name']}: {result.get('msg', '')}")
+    failed = first_failures_offline({name: hv for name, (hv, _) in HOSTS.items()}, tmp_path)
     assert sorted(failed) == sorted(HOSTS)
     for host, (_, expected) in HOSTS.items():
         task = "Stop every host when any host is wrong" if host in ACROSS else "Check the shared settings"

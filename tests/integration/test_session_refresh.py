@@ -19,9 +19,7 @@ Long (two converges one host at a time): `make test-long`.
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,7 +27,7 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
+from conftest import first_failures_offline
 
 from scripts import emulator
 
@@ -140,41 +138,7 @@ def test_session_settings_aws_would_refuse_are_named_before_any_aws_call(tmp_pat
         "baseline_account_session_duration": 7200,
         "baseline_account_role_chaining": False,
     }
-    inventory = tmp_path / "hosts.yml"
-    inventory.write_text(yaml.safe_dump({"regions": {"hosts": hosts}}))
-    env = {
-        **os.environ,
-        "AWS_ENDPOINT_URL": "http://127.0.0.1:9",
-        "ANSIBLE_CONFIG": str(REPO_ROOT / "ansible.cfg"),
-        "ANSIBLE_STDOUT_CALLBACK": "ansible.posix.json",
-        "ANSIBLE_NOCOLOR": "1",
-    }
-    proc = subprocess.run(
-        [
-            ANSIBLE_PLAYBOOK,
-            "site.yml",
-            "-i",
-            str(inventory),
-            "-e",
-            "baseline_aws_access_key=testing",
-            "-e",
-            "baseline_aws_secret_key=testing",
-        ],
-        cwd=REPO_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-        check=False,
-    )
-    assert proc.returncode != 0
-    output = json.loads(proc.stdout[proc.stdout.index("{") :])
-    first_failure: dict[str, str] = {}
-    for play in output["plays"]:
-        for task in play["tasks"]:
-            for host, result in task["hosts"].items():
-                if result.get("failed"):
-                    first_failure.setdefault(host, f"{task['task']['name']}: {result.get('msg', '')}")
+    first_failure = first_failures_offline(hosts, tmp_path)
     for host, (_, task, expected) in BAD.items():
         assert task in first_failure[host], first_failure[host]
         assert expected in first_failure[host], first_failure[host]
