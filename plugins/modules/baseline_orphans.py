@@ -22,16 +22,19 @@ description:
     VPC endpoints, S3 buckets (those of the region, C(ListBuckets) with C(BucketRegion), read only when
     a tagged bucket is not a managed one), DynamoDB tables and CloudTrail trails (in their home region).
     KMS aliases of the baseline's keys come from C(ListAliases); the CloudWatch Logs metric filters of
-    O(managed.metric_filters) (they take no tags) from C(DescribeMetricFilters); IAM roles (global)
-    from one paginated C(GetAccountAuthorizationDetails) when O(iam) is given, for the roles this host
-    answers for (O(iam.regions), O(iam.home)).
+    O(managed.metric_filters) (they take no tags) from C(DescribeMetricFilters); IAM roles (global),
+    when O(iam) is given, from a paginated C(ListRoles) (names, paths, ARNs - not
+    C(GetAccountAuthorizationDetails), which IAM throttles and which answers every policy of the
+    account), then C(ListRoleTags) for each candidate only - a role not managed that this host answers
+    for (O(iam.regions), O(iam.home)).
   - A managed resource is never an orphan, whatever its tags. A resource of a kind the baseline does
     not make is ignored, tags or not.
   - With O(remove), the orphans are removed, in an order that leaves nothing dangling - rules (their
     targets first), alarms, metric filters, trails, functions (their event source mappings first),
     then, once Lambda has released the network interfaces of removed VPC functions, queues, topics,
     log groups, KMS aliases, VPC endpoints, security groups, subnets, route tables (associations
-    first), VPCs and IAM roles (inline policies, managed policies and instance profiles first).
+    first), VPCs and IAM roles (inline policies, managed policies and instance profiles first, read
+    at removal with C(ListRolePolicies), C(ListAttachedRolePolicies) and C(ListInstanceProfilesForRole)).
   - Data stores - S3 buckets, DynamoDB tables and KMS keys - are only reported, unless
     O(remove_data_stores) is also set - then a table loses its deletion protection and is deleted, a
     bucket loses its policy, every object version and delete marker, and is deleted, and a key is
@@ -180,11 +183,12 @@ options:
 notes:
   - "IAM actions: C(tag:GetResources), C(kms:ListAliases), C(s3:ListAllMyBuckets) (when a tagged bucket is
     not managed), C(logs:DescribeMetricFilters) (with O(managed.metric_filters)),
-    C(iam:GetAccountAuthorizationDetails) (with O(iam)), C(kms:DescribeKey) (an unmanaged key);
+    C(iam:ListRoles) and C(iam:ListRoleTags) (with O(iam)), C(kms:DescribeKey) (an unmanaged key);
     to remove also the C(Delete*) action of each kind, C(events:ListTargetsByRule),
     C(events:RemoveTargets), C(lambda:GetFunction), C(lambda:ListFunctions),
     C(lambda:ListEventSourceMappings), C(lambda:DeleteEventSourceMapping), C(sqs:GetQueueUrl),
     C(ec2:DescribeNetworkInterfaces), C(ec2:DescribeRouteTables), C(ec2:DisassociateRouteTable),
+    C(iam:ListRolePolicies), C(iam:ListAttachedRolePolicies), C(iam:ListInstanceProfilesForRole),
     C(iam:DeleteRolePolicy), C(iam:DetachRolePolicy), C(iam:RemoveRoleFromInstanceProfile); for data
     stores C(dynamodb:DescribeTable), C(dynamodb:UpdateTable), C(s3:DeleteBucketPolicy),
     C(s3:ListBucketVersions), C(s3:DeleteObjectVersion), C(kms:ScheduleKeyDeletion)."
@@ -607,16 +611,14 @@ class Orphans:
         return found
 
     def roles(self) -> list[Orphan]:
+        """The account's roles by name (ListRoles, no policies); the tags (ListRoleTags) are read only
+        for the candidates - not managed, not service-linked, and answered for by this host."""
         spec = self.params["iam"]
         managed, regions = set(spec["roles"] or []), [r for r in spec["regions"] or [] if r]
         found: list[Orphan] = []
-        details = self.read("iam", "get_account_authorization_details", "RoleDetailList", Filter=["Role"])
-        for role in details:
+        for role in self.read("iam", "list_roles", "Roles"):
             name = role["RoleName"]
             if name in managed or (role.get("Path") or "/").startswith("/aws-service-role/"):
-                continue
-            tags = {t["Key"]: t["Value"] for t in role.get("Tags") or []}
-            if any(tags.get(key) != value for key, value in self.tags.items()):
                 continue
             if names_region(name, self.region):
                 scope = f"named for {self.region}"
@@ -624,9 +626,24 @@ class Orphans:
                 scope = "named for none of the account's regions (the home region answers for it)"
             else:
                 continue
+            tag_list = self.role_list(name, "list_role_tags", "Tags")
+            if tag_list is None:
+                continue  # gone since ListRoles
+            tags = {t["Key"]: t["Value"] for t in tag_list}
+            if any(tags.get(key) != value for key, value in self.tags.items()):
+                continue
             why = f"carries {self.tag_text}; {scope}, and not one of the roles the definition manages"
-            found.append(Orphan("IAM role", name, role["Arn"], "global", why, {"role": role}))
+            found.append(Orphan("IAM role", name, role["Arn"], "global", why))
         return found
+
+    def role_list(self, name: str, operation: str, key: str) -> list[Any] | None:
+        """A paginated IAM read of one role; None when the role is gone."""
+        try:
+            return _paginate(self.client("iam"), operation, RoleName=name).get(key, [])
+        except is_boto3_error_code("NoSuchEntity"):
+            return None
+        except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
+            self.module.fail_json_aws(e, msg=f"Failed to read iam {operation} of {name}")
 
     def find(self) -> list[Orphan]:
         found = self.regional() if self.params["managed"] is not None else []
@@ -805,16 +822,22 @@ class Orphans:
         self.call("ec2", "delete_vpc", f"delete {orphan.name}", VpcId=orphan.name)
 
     def remove_role(self, orphan: Orphan) -> None:
-        role, name = orphan.detail["role"], orphan.name
-        for policy in role.get("RolePolicyList") or []:
+        """What must go first, read at removal: inline policies, managed policies, instance profiles."""
+        name = orphan.name
+        inline = self.role_list(name, "list_role_policies", "PolicyNames")
+        attached = self.role_list(name, "list_attached_role_policies", "AttachedPolicies")
+        profiles = self.role_list(name, "list_instance_profiles_for_role", "InstanceProfiles")
+        if inline is None or attached is None or profiles is None:
+            return  # gone already
+        for policy in inline:
             self.call(
                 "iam",
                 "delete_role_policy",
                 f"delete the policy of {name}",
                 RoleName=name,
-                PolicyName=policy["PolicyName"],
+                PolicyName=policy,
             )
-        for policy in role.get("AttachedManagedPolicies") or []:
+        for policy in attached:
             self.call(
                 "iam",
                 "detach_role_policy",
@@ -822,7 +845,7 @@ class Orphans:
                 RoleName=name,
                 PolicyArn=policy["PolicyArn"],
             )
-        for profile in role.get("InstanceProfileList") or []:
+        for profile in profiles:
             self.call(
                 "iam",
                 "remove_role_from_instance_profile",

@@ -477,3 +477,58 @@ def test_bad_input_fails_before_any_call(calls, run_module, overrides: dict[str,
 )
 def test_a_role_names_a_region_as_a_whole_part(name: str, region: str, named: bool) -> None:
     assert mod.names_region(name, region) is named
+
+
+def test_roles_are_listed_without_the_account_details_and_tags_read_for_candidates_only(
+    account, calls_with_params, run_module
+) -> None:
+    """ListRoles (names, paths, ARNs), not GetAccountAuthorizationDetails (throttled, every policy of
+    the account); ListRoleTags only for the roles not managed that this host answers for (not the
+    managed ones, not another region's, not a service-linked one); at removal the role's policies and
+    instance profiles are read (ListRolePolicies, ListAttachedRolePolicies,
+    ListInstanceProfilesForRole) and removed before the role."""
+    iam = _c("iam")
+    iam.create_service_linked_role(AWSServiceName="config.amazonaws.com")
+    managed = iam.create_policy(PolicyName="b-old", PolicyDocument=json.dumps(POLICY))["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName="old-cloudtrail-to-logs", PolicyArn=managed)
+    iam.create_instance_profile(InstanceProfileName="b-old")
+    iam.add_role_to_instance_profile(InstanceProfileName="b-old", RoleName="old-cloudtrail-to-logs")
+    calls_with_params.clear()
+    args = _args(account, managed=None, remove=True)
+    result = run_module(mod, args)
+    assert _found(result) == [
+        ("IAM role", "b-us-east-1-key_rotation", "removed"),
+        ("IAM role", "old-cloudtrail-to-logs", "removed"),
+    ]
+    operations = [operation for operation, _ in calls_with_params]
+    assert "GetAccountAuthorizationDetails" not in operations
+    assert "ListRoles" in operations
+    tagged = sorted(params["RoleName"] for op, params in calls_with_params if op == "ListRoleTags")
+    assert tagged == ["b-us-east-1-key_rotation", "old-cloudtrail-to-logs", "someone-else"]
+    mine = [op for op, params in calls_with_params if params.get("RoleName") == "old-cloudtrail-to-logs"]
+    assert mine == [
+        "ListRoleTags",
+        "ListRolePolicies",
+        "ListAttachedRolePolicies",
+        "ListInstanceProfilesForRole",
+        "DeleteRolePolicy",
+        "DetachRolePolicy",
+        "RemoveRoleFromInstanceProfile",
+        "DeleteRole",
+    ]
+    roles = sorted(
+        r["RoleName"] for r in iam.list_roles()["Roles"] if not r["Path"].startswith("/aws-service-role/")
+    )
+    assert len(iam.list_roles(PathPrefix="/aws-service-role/")["Roles"]) == 1  # never a candidate
+    assert roles == [
+        "b-cloudtrail-to-logs",
+        "b-us-east-1-processor",
+        "b-us-west-1-processor",
+        "someone-else",
+    ]
+    assert iam.get_instance_profile(InstanceProfileName="b-old")["InstanceProfile"]["Roles"] == []
+
+    calls_with_params.clear()
+    check = run_module(mod, args, check_mode=True, diff=True)
+    assert check["changed"] is False and check["orphans"] == []
+    assert [op for op, _ in calls_with_params if not op.startswith(READS)] == []
