@@ -62,6 +62,8 @@ SAR_URL = "https://docs.aws.amazon.com/service-authorization/latest/reference/re
 # Signing name (credential scope) -> IAM service prefix, where they differ.
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
 SERVICE_PREFIX = {"monitoring": "cloudwatch"}
+# Signing name -> botocore's service model name, where they differ (REST calls are routed by the model).
+MODEL_NAME = {"access-analyzer": "accessanalyzer"}
 
 # S3 API operation -> IAM action, where the names differ. Source: the Service Authorization
 # Reference for S3 ("Actions defined by Amazon S3", column "Actions" vs the API operations)
@@ -162,6 +164,13 @@ _DDB_TAGS = "https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Ta
 _LAMBDA_TAGS = "https://docs.aws.amazon.com/lambda/latest/dg/configuration-tags.html"
 _EVENTS_ROLE = "https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-use-resource-based.html"
 _S3_DELETE = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_DeleteObjects.html"
+# The security services (security_services role, network hardening).
+_FLOW_LOGS_ROLE = "https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-iam-role.html"
+_CONFIG_ROLE = "https://docs.aws.amazon.com/config/latest/developerguide/iamrole-permissions.html"
+_SLR = "https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html#service-linked-role-permissions"
+_SECURITYHUB_TAGS = "https://docs.aws.amazon.com/securityhub/1.0/APIReference/API_EnableSecurityHub.html"
+_GUARDDUTY_TAGS = "https://docs.aws.amazon.com/guardduty/latest/APIReference/API_CreateDetector.html"
+_ANALYZER_TAGS = "https://docs.aws.amazon.com/access-analyzer/latest/APIReference/API_CreateAnalyzer.html"
 # "If your CreateBucket request includes the x-amz-object-ownership header, then the
 # s3:PutBucketOwnershipControls permission is required."
 _S3_CREATE = "https://docs.aws.amazon.com/AmazonS3/latest/API/API_CreateBucket.html"
@@ -228,7 +237,43 @@ EXTRA_ACTIONS: tuple[Extra, ...] = (
     Extra("s3:DeleteObject", ("s3:DeleteObjectVersion",), _S3_DELETE, "versionId"),
     # A bucket created with its Object Ownership (s3_buckets: BucketOwnerEnforced).
     Extra("s3:CreateBucket", ("s3:PutBucketOwnershipControls",), _S3_CREATE, "x-amz-object-ownership"),
+    # A flow log to CloudWatch Logs passes its delivery role to VPC Flow Logs; tags on create.
+    Extra("ec2:CreateFlowLogs", ("iam:PassRole",), _FLOW_LOGS_ROLE, "DeliverLogsPermissionArn"),
+    Extra("ec2:CreateFlowLogs", ("ec2:CreateTags",), _EC2_TAGS, "TagSpecification"),
+    # The recorder names its role (the service-linked role), passed to AWS Config.
+    Extra("config:PutConfigurationRecorder", ("iam:PassRole",), _CONFIG_ROLE, "roleARN"),
+    # Enabling Security Hub, GuardDuty or an analyzer makes the service's service-linked role on
+    # first use, with the caller's iam:CreateServiceLinkedRole; tags on create.
+    Extra("securityhub:EnableSecurityHub", ("iam:CreateServiceLinkedRole",), _SLR),
+    Extra("securityhub:EnableSecurityHub", ("securityhub:TagResource",), _SECURITYHUB_TAGS, "Tags"),
+    Extra("guardduty:CreateDetector", ("iam:CreateServiceLinkedRole",), _SLR),
+    Extra("guardduty:CreateDetector", ("guardduty:TagResource",), _GUARDDUTY_TAGS, "tags"),
+    Extra("access-analyzer:CreateAnalyzer", ("iam:CreateServiceLinkedRole",), _SLR),
+    Extra("access-analyzer:CreateAnalyzer", ("access-analyzer:TagResource",), _ANALYZER_TAGS, "tags"),
 )
+
+# The service-linked roles of the security services (security_services role): the name and the
+# service of each; IAM names them in ARNs under their path role/aws-service-role/<service>/.
+# https://docs.aws.amazon.com/IAM/latest/UserGuide/using-service-linked-roles.html
+SERVICE_LINKED_ROLES = {
+    "AWSServiceRoleForAccessAnalyzer": "access-analyzer.amazonaws.com",
+    "AWSServiceRoleForAmazonGuardDuty": "guardduty.amazonaws.com",
+    "AWSServiceRoleForConfig": "config.amazonaws.com",
+    "AWSServiceRoleForSecurityHub": "securityhub.amazonaws.com",
+}
+SERVICE_LINKED_ROLE_ARNS = tuple(
+    f"arn:{{partition}}:iam::{{account}}:role/aws-service-role/{service}/{name}"
+    for name, service in sorted(SERVICE_LINKED_ROLES.items())
+)
+# Actions whose resources are not (only) the project's: the roles they may act on. GetRole also
+# reads whether Config's service-linked role exists; CreateServiceLinkedRole makes only these.
+ACTION_RESOURCES: dict[str, tuple[str, ...]] = {
+    "iam:GetRole": ("arn:{partition}:iam::{account}:role/{prefix}-*", *SERVICE_LINKED_ROLE_ARNS),
+    "iam:CreateServiceLinkedRole": SERVICE_LINKED_ROLE_ARNS,
+}
+# Roles passed that are not the project's: the recorder passes Config's service-linked role.
+# https://docs.aws.amazon.com/config/latest/developerguide/using-service-linked-roles-config.html
+PASSED_SERVICE_LINKED_ROLES = {"config.amazonaws.com": "AWSServiceRoleForConfig"}
 
 # iam:PassRole: the services our roles are passed to, per API call that passes one.
 PASSED_TO = {
@@ -237,6 +282,8 @@ PASSED_TO = {
     "cloudtrail:CreateTrail": "cloudtrail.amazonaws.com",
     "cloudtrail:UpdateTrail": "cloudtrail.amazonaws.com",
     "events:PutTargets": "events.amazonaws.com",
+    "ec2:CreateFlowLogs": "vpc-flow-logs.amazonaws.com",
+    "config:PutConfigurationRecorder": "config.amazonaws.com",
 }
 
 # Resource types of the Service Authorization Reference -> the project's resources of that
@@ -261,6 +308,9 @@ RESOURCE_PATTERNS: dict[tuple[str, str], tuple[str, ...]] = {
     ("cloudwatch", "alarm"): ("arn:{partition}:cloudwatch:*:{account}:alarm:{prefix}-*",),
     ("kms", "alias"): ("arn:{partition}:kms:*:{account}:alias/{prefix}-*",),
     ("kms", "key"): ("arn:{partition}:kms:*:{account}:key/*",),
+    ("securityhub", "hub"): ("arn:{partition}:securityhub:*:{account}:hub/default",),
+    ("guardduty", "detector"): ("arn:{partition}:guardduty:*:{account}:detector/*",),
+    ("access-analyzer", "Analyzer"): ("arn:{partition}:access-analyzer:*:{account}:analyzer/{prefix}-*",),
     # The state lock (docs/locking.md): the parameter /<prefix>/baseline/lock and its -break marker;
     # an SSM parameter's ARN names it without its leading slash (Service Authorization Reference).
     ("ssm", "parameter"): ("arn:{partition}:ssm:*:{account}:parameter/{prefix}/baseline/lock*",),
@@ -271,6 +321,23 @@ RESOURCE_PATTERNS: dict[tuple[str, str], tuple[str, ...]] = {
 # service creates. https://docs.aws.amazon.com/kms/latest/developerguide/conditions-kms.html#conditions-kms-grant-is-for-aws-resource
 CONDITIONS: dict[str, dict[str, Any]] = {
     "kms:CreateGrant": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+    # Only the security services' service-linked roles (security_services role).
+    # https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_iam-condition-keys.html#ck_awsservicename
+    "iam:CreateServiceLinkedRole": {
+        "StringEquals": {
+            "iam:AWSServiceName": [
+                "access-analyzer.amazonaws.com",
+                "config.amazonaws.com",
+                "guardduty.amazonaws.com",
+                "securityhub.amazonaws.com",
+            ]
+        }
+    },
+}
+# The statement id's ending for an action with a condition (its statement has the action alone).
+CONDITION_SIDS = {
+    "kms:CreateGrant": "WhenForAwsResource",
+    "iam:CreateServiceLinkedRole": "OfTheSecurityServices",
 }
 
 
@@ -331,6 +398,8 @@ def scope(action: str) -> tuple[str, ...]:
     all optional (alternatives: lambda:TagResource on a function, an event source mapping or a
     code signing config) is scoped to the alternatives we name; `scoped_by_recording` then
     checks that every recorded request of it names one of our resources."""
+    if action in ACTION_RESOURCES:
+        return ACTION_RESOURCES[action]
     prefix = action.split(":", 1)[0]
     required, optional = resource_types(action)
     patterns: list[str] = []
@@ -478,7 +547,7 @@ def api_call(entry: dict[str, Any]) -> ApiCall | None:
         operation = match_rest("s3control", entry["method"].upper(), url.path, query)
         if operation is not None:
             return ApiCall(service, S3_CONTROL_ACTIONS.get(operation, operation), region, {}, "")
-    operation = match_rest(signing, entry["method"].upper(), url.path, query)
+    operation = match_rest(MODEL_NAME.get(signing, signing), entry["method"].upper(), url.path, query)
     if operation is None:
         return ApiCall(service, f"UNKNOWN {entry['method']} {url.path}?{url.query}", region, {})
     params: dict[str, Any] = {k: v[0] for k, v in query.items()}
@@ -600,6 +669,16 @@ def resource_arn(call: ApiCall, action: str, account: str) -> str | None:
         return _arn_or_name(_name(params, *keys), f"arn:{partition}:{service}:{region}:{account}:{kind}")
     if service == "iam":
         name = _name(params, "RoleName")
+        if action == "iam:CreateServiceLinkedRole":  # the role named by the service it is for
+            # (a service's first use, e.g. EnableSecurityHub, makes that service's role)
+            service_name = _name(params, "AWSServiceName") or (
+                f"{call.service}.amazonaws.com" if call.service != "iam" else None
+            )
+            name = next((n for n, svc in SERVICE_LINKED_ROLES.items() if svc == service_name), service_name)
+            if name is None:
+                return None
+        if name in SERVICE_LINKED_ROLES:
+            return f"arn:{partition}:iam::{account}:role/aws-service-role/{SERVICE_LINKED_ROLES[name]}/{name}"
         return f"arn:{partition}:iam::{account}:role/{name}" if name else None
     if service == "sqs":
         name = _name(params, "QueueName", "QueueUrl")
@@ -618,6 +697,13 @@ def resource_arn(call: ApiCall, action: str, account: str) -> str | None:
             names[0] if isinstance(names, list) and len(names) == 1 else None
         )
         return _arn_or_name(name, f"arn:{partition}:cloudtrail:{region}:{account}:trail/")
+    if service == "access-analyzer":
+        arn = _name(params, "resourceArn")
+        match = re.match(r"^/analyzer/([^/]+)", call.path)
+        name = unquote(match.group(1)) if match else _name(params, "analyzerName")
+        return arn or (
+            f"arn:{partition}:access-analyzer:{region}:{account}:analyzer/{name}" if name else None
+        )
     if service == "ssm":
         name = _name(params, "Name")
         return f"arn:{partition}:ssm:{region}:{account}:parameter/{name.lstrip('/')}" if name else None
@@ -656,12 +742,16 @@ def unknown_calls(entries: Iterable[dict[str, Any]]) -> list[str]:
 
 def _sid(action: str, patterns: tuple[str, ...], condition: dict[str, Any] | None) -> str:
     """A statement id naming the resource types, e.g. S3Bucket, KmsAliasKey, NoResourceType."""
+    suffix = CONDITION_SIDS.get(action, "WithCondition") if condition else ""
     if patterns == ("*",):
-        return "NoResourceType"
+        return f"NoResourceType{suffix}"
+    linked = sum(_SERVICE_LINKED in p for p in patterns)
+    if linked == len(patterns):
+        return f"IamServiceLinkedRoles{suffix}"
     service = action.split(":", 1)[0]
     kinds = [t for t in required_resource_types(action) if (service, t) in RESOURCE_PATTERNS]
     words = re.sub(r"[^A-Za-z0-9]+", " ", " ".join([service, *kinds])).title().replace(" ", "")
-    return f"{words}{'WhenForAwsResource' if condition else ''}"
+    return f"{words}{'AndServiceLinkedRoles' if linked else ''}{suffix}"
 
 
 def glob_match(pattern: str, value: str) -> bool:
@@ -670,8 +760,12 @@ def glob_match(pattern: str, value: str) -> bool:
     return re.fullmatch(regex, value) is not None
 
 
+_SERVICE_LINKED = "/aws-service-role/"
+
+
 def _named(pattern: str) -> bool:
-    return "{prefix}" in pattern
+    """A pattern naming resources (the project's, or the service-linked roles), not any key."""
+    return "{prefix}" in pattern or _SERVICE_LINKED in pattern
 
 
 def scoped_by_recording(perms: Iterable[Permission]) -> set[str]:
@@ -720,7 +814,24 @@ def build_policy(
         if condition:
             statement["Condition"] = condition
         statements.append(statement)
-    services = sorted(set(passed_to))
+    linked = sorted(set(passed_to) & set(PASSED_SERVICE_LINKED_ROLES))
+    if linked:
+        arns = [
+            f"arn:{{partition}}:iam::{{account}}:role/aws-service-role/{svc}/{PASSED_SERVICE_LINKED_ROLES[svc]}"
+            for svc in linked
+        ]
+        statements.append(
+            {
+                "Sid": "PassServiceLinkedRolesToTheirServices",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": arns if len(arns) > 1 else arns[0],
+                "Condition": {
+                    "StringEquals": {"iam:PassedToService": linked[0] if len(linked) == 1 else linked}
+                },
+            }
+        )
+    services = sorted(set(passed_to) - set(PASSED_SERVICE_LINKED_ROLES))
     if services:
         statements.append(
             {

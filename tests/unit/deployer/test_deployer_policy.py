@@ -283,7 +283,10 @@ def test_policy_scopes_named_resources_and_conditions_pass_role() -> None:
             entry("iam", "POST", "/", f"Action=GetRole&RoleName={FUNCTION}"),
         ]
     )
-    assert _statement(policy, "iam:GetRole")["Resource"] == "arn:aws:iam::*:role/secureinfra-*"
+    # GetRole: the project's roles and the security services' service-linked roles (Config's is read)
+    get_role = _statement(policy, "iam:GetRole")["Resource"]
+    assert get_role[0] == "arn:aws:iam::*:role/secureinfra-*"
+    assert len(get_role) == 5 and all("/aws-service-role/" in arn for arn in get_role[1:])
     assert _statement(policy, "s3:PutBucketLogging")["Resource"] == "arn:aws:s3:::secureinfra-*"
     assert _statement(policy, "ec2:DescribeVpcs")["Resource"] == "*"
     assert (
@@ -373,3 +376,78 @@ def test_the_state_lock_is_scoped_to_its_parameter_and_marker(operation: str) ->
     rendered = dp.render({"p": pattern}, "secureinfra", "aws", "*")["p"]
     assert dp.glob_match(rendered, lock) and dp.glob_match(rendered, lock + "-break")
     assert not dp.glob_match(rendered, f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/other/baseline/lock")
+
+
+CONFIG_ROLE = f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig"
+HUB_ROLE = (
+    f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/securityhub.amazonaws.com/AWSServiceRoleForSecurityHub"
+)
+
+
+def _security_services_requests() -> list[dict[str, Any]]:
+    recorder = {"ConfigurationRecorder": {"name": "secureinfra-us-east-1", "roleARN": CONFIG_ROLE}}
+    flow_logs = (
+        "Action=CreateFlowLogs&ResourceId.1=vpc-1&ResourceType=VPC&LogGroupName=%2Fsecureinfra%2Fflow-logs"
+        f"&DeliverLogsPermissionArn=arn%3Aaws%3Aiam%3A%3A{ACCOUNT}%3Arole%2Fsecureinfra-flow-logs"
+        "&TagSpecification.1.ResourceType=vpc-flow-log&TagSpecification.1.Tag.1.Key=Project"
+        "&TagSpecification.1.Tag.1.Value=secureinfra"
+    )
+    return [
+        entry("iam", "POST", "/", "Action=GetRole&RoleName=AWSServiceRoleForConfig"),
+        entry("iam", "POST", "/", "Action=CreateServiceLinkedRole&AWSServiceName=config.amazonaws.com"),
+        entry("config", "POST", "/", recorder, "StarlingDoveService.PutConfigurationRecorder"),
+        entry(
+            "securityhub", "POST", "/accounts", {"EnableDefaultStandards": False, "Tags": {"Project": "x"}}
+        ),
+        entry("ec2", "POST", "/", flow_logs),
+        entry(
+            "access-analyzer", "PUT", "/analyzer", {"analyzerName": "secureinfra-account", "type": "ACCOUNT"}
+        ),
+        entry("access-analyzer", "DELETE", "/analyzer/secureinfra-account?clientToken=t"),
+    ]
+
+
+def test_service_linked_roles_are_read_created_and_passed_by_name() -> None:
+    found = {p for request in _security_services_requests() for p in actions(request)}
+    assert ("iam:GetRole", CONFIG_ROLE) in found  # the role's ARN carries its path
+    assert ("iam:CreateServiceLinkedRole", CONFIG_ROLE) in found
+    # EnableSecurityHub makes the hub's service-linked role on first use, with the caller's permission
+    assert ("iam:CreateServiceLinkedRole", HUB_ROLE) in found
+    assert ("securityhub:TagResource", None) in {(a, None) for a, _ in found}
+    assert ("iam:PassRole", None) in {(a, None) for a, _ in found}
+    analyzer = f"arn:aws:access-analyzer:us-east-1:{ACCOUNT}:analyzer/secureinfra-account"
+    assert ("access-analyzer:CreateAnalyzer", analyzer) in found
+    assert ("access-analyzer:DeleteAnalyzer", analyzer) in found  # named in the path
+
+    policy = _policy(_security_services_requests())
+    sids = [s["Sid"] for s in policy["Statement"]]
+    assert len(sids) == len(set(sids)), sids
+    create = _statement(policy, "iam:CreateServiceLinkedRole")
+    assert create["Action"] == ["iam:CreateServiceLinkedRole"]
+    assert CONFIG_ROLE.replace(ACCOUNT, "*") in create["Resource"]
+    assert HUB_ROLE.replace(ACCOUNT, "*") in create["Resource"]
+    assert create["Condition"]["StringEquals"]["iam:AWSServiceName"] == sorted(
+        dp.SERVICE_LINKED_ROLES.values()
+    )
+    assert _statement(policy, "access-analyzer:DeleteAnalyzer")["Resource"] == (
+        "arn:aws:access-analyzer:*:*:analyzer/secureinfra-*"
+    )
+    passes = [s for s in policy["Statement"] if s["Action"] == "iam:PassRole"]
+    by_sid = {s["Sid"]: s for s in passes}
+    # the flow logs' delivery role is the project's; the recorder passes Config's service-linked role
+    project = by_sid["PassProjectRolesToTheirServices"]
+    assert project["Resource"] == "arn:aws:iam::*:role/secureinfra-*"
+    assert project["Condition"] == {"StringEquals": {"iam:PassedToService": "vpc-flow-logs.amazonaws.com"}}
+    linked = by_sid["PassServiceLinkedRolesToTheirServices"]
+    assert linked["Resource"] == CONFIG_ROLE.replace(ACCOUNT, "*")
+    assert linked["Condition"] == {"StringEquals": {"iam:PassedToService": "config.amazonaws.com"}}
+
+
+def test_another_service_linked_role_leaves_create_unscoped_but_conditioned() -> None:
+    other = entry(
+        "iam", "POST", "/", "Action=CreateServiceLinkedRole&AWSServiceName=elasticbeanstalk.amazonaws.com"
+    )
+    policy = _policy([*_security_services_requests(), other])
+    create = _statement(policy, "iam:CreateServiceLinkedRole")
+    assert create["Resource"] == "*"
+    assert "elasticbeanstalk.amazonaws.com" not in create["Condition"]["StringEquals"]["iam:AWSServiceName"]
