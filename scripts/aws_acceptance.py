@@ -4,6 +4,10 @@
 In a sandbox account, with a unique prefix (acc-<6 random characters>), so nothing of an
 existing baseline is touched:
 
+ 0. an SQS queue <prefix>-alarm-subscriber in the first region, subscribed to the alarm topic
+    (monitoring_subscriptions): SNS confirms a queue of the topic's own account at once, so
+    verify's CIS 4.x controls, which ask for a confirmed subscriber, can pass (an e-mail
+    address stays pending until someone clicks its link);
  1. converge us-east-1 and us-west-1 (site.yml);
  2. upload a JSON-lines object under incoming/ of each region's data bucket and wait, bounded,
     until the processor function's items are in the region's table;
@@ -13,7 +17,7 @@ existing baseline is touched:
     no drift;
  6. the verify playbook (`make verify`'s, playbooks/verify.yml), when it exists;
  7. teardown, data included (teardown_destroy_data=true, teardown_confirm=<the account>), and a
-    check that no bucket or table of the prefix is left.
+    check that no bucket or table of the prefix is left; then the subscriber queue is deleted.
 
 The teardown runs even when an earlier step failed (ACCEPTANCE_KEEP=1 keeps everything, to look
 at it), and the run ends with a timed summary. Without BASELINE_AWS_ACCEPTANCE=1, or without
@@ -125,11 +129,26 @@ class Settings:
     def inventory(self) -> str:
         return "inventories/local" if self.endpoint else "inventories/aws"
 
+    partition: str = "aws"
+
+    @property
+    def subscriber_queue(self) -> str:
+        """The alarm topic's subscriber: a queue of this run, in the first region."""
+        return f"{self.prefix}-alarm-subscriber"
+
+    @property
+    def subscriber_arn(self) -> str:
+        return f"arn:{self.partition}:sqs:{self.regions[0]}:{self.account}:{self.subscriber_queue}"
+
     @property
     def extra_vars(self) -> dict[str, Any]:
-        """The same for every run (converge, check, drift, teardown): the prefix, and the caller
-        among the data bucket's principals."""
-        return {"baseline_prefix": self.prefix, "storage_data_bucket_extra_principals": list(self.principals)}
+        """The same for every run (converge, check, drift, teardown): the prefix, the caller
+        among the data bucket's principals, and the run's queue as the alarms' subscriber."""
+        return {
+            "baseline_prefix": self.prefix,
+            "storage_data_bucket_extra_principals": list(self.principals),
+            "monitoring_subscriptions": [{"protocol": "sqs", "endpoint": self.subscriber_arn}],
+        }
 
     def data_bucket(self, region: str) -> str:
         return f"{self.prefix}-data-{self.account}-{region}"
@@ -154,6 +173,7 @@ def settings_from(environ: Mapping[str, str], account: str, caller_arn: str = ""
         data_timeout=float(environ.get("ACCEPTANCE_DATA_TIMEOUT", "300")),
         keep=environ.get("ACCEPTANCE_KEEP") == "1",
         principals=tuple(caller_principals(caller_arn)) if caller_arn else (),
+        partition=caller_arn.split(":")[1] if caller_arn.startswith("arn:") else "aws",
     )
 
 
@@ -371,6 +391,36 @@ class Acceptance:
         self.functions = functions
         self.run_id = settings.prefix
 
+    def subscriber(self) -> str:
+        """The queue the alarm topic delivers to: only SNS, for this account's topics, may send."""
+        region = self.settings.regions[0]
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": "sns.amazonaws.com"},
+                    "Action": "sqs:SendMessage",
+                    "Resource": self.settings.subscriber_arn,
+                    "Condition": {"StringEquals": {"aws:SourceAccount": self.settings.account}},
+                }
+            ],
+        }
+        self.session.client("sqs", region_name=region).create_queue(
+            QueueName=self.settings.subscriber_queue,
+            Attributes={"Policy": json.dumps(policy), "SqsManagedSseEnabled": "true"},
+        )
+        return f"{self.settings.subscriber_arn} (monitoring_subscriptions)"
+
+    def remove_subscriber(self) -> str:
+        sqs = self.session.client("sqs", region_name=self.settings.regions[0])
+        try:
+            url = sqs.get_queue_url(QueueName=self.settings.subscriber_queue)["QueueUrl"]
+        except sqs.exceptions.QueueDoesNotExist:
+            return "no subscriber queue"
+        sqs.delete_queue(QueueUrl=url)
+        return f"{self.settings.subscriber_queue} deleted"
+
     def converge(self) -> str:
         result = ansible_playbook("site.yml", self.settings)
         require_success(result, "converge")
@@ -474,6 +524,7 @@ class Acceptance:
 def run_acceptance(acceptance: Acceptance, run: Run) -> None:
     """The steps in order, stopping at the first failure; the teardown always runs (unless keep)."""
     steps: list[tuple[str, Callable[[], str]]] = [
+        ("alarm subscriber queue", acceptance.subscriber),
         ("converge us-east-1 + us-west-1", acceptance.converge),
         ("upload, processor items in the table", acceptance.data_path),
         ("analytics report", acceptance.analytics),
@@ -491,6 +542,7 @@ def run_acceptance(acceptance: Acceptance, run: Run) -> None:
         )
         return
     run.step("teardown, data included", acceptance.teardown)
+    run.step("alarm subscriber queue removed", acceptance.remove_subscriber)
 
 
 def emulated_lambda(endpoint: str | None) -> bool:

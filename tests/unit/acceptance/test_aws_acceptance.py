@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from typing import Any
 from unittest import mock
@@ -205,6 +206,20 @@ def test_parse_json_output_skips_leading_noise() -> None:
     assert acc.parse_json_output("no json") == {}
 
 
+ALL_STEPS = [
+    "subscriber",
+    "converge",
+    "data_path",
+    "analytics",
+    "check_mode",
+    "drift",
+    "verify",
+    "teardown",
+    "remove_subscriber",
+]
+CLEANUP = ["teardown", "remove_subscriber"]
+
+
 class FakeAcceptance:
     """Records the order of the steps; `fail` names the step that fails."""
 
@@ -212,7 +227,7 @@ class FakeAcceptance:
         self.calls: list[str] = []
         self.fail = fail
         self.settings = acc.Settings("acc-test01", ACCOUNT, acc.REGIONS, None, keep=keep)
-        for name in ("converge", "data_path", "analytics", "check_mode", "drift", "verify", "teardown"):
+        for name in ALL_STEPS:
             setattr(self, name, self._step(name))
 
     def _step(self, name: str) -> Any:
@@ -223,9 +238,6 @@ class FakeAcceptance:
             return f"{name} done"
 
         return action
-
-
-ALL_STEPS = ["converge", "data_path", "analytics", "check_mode", "drift", "verify", "teardown"]
 
 
 def test_all_steps_in_order_then_the_summary() -> None:
@@ -244,10 +256,10 @@ def test_a_failed_step_stops_the_run_but_the_teardown_still_runs(failing: str) -
     fake = FakeAcceptance(fail=failing)
     run = acc.Run()
     acc.run_acceptance(fake, run)  # type: ignore[arg-type]
-    assert fake.calls == [*ALL_STEPS[: ALL_STEPS.index(failing) + 1], "teardown"]
+    assert fake.calls == [*ALL_STEPS[: ALL_STEPS.index(failing) + 1], *CLEANUP]
     assert not run.ok
-    assert [o.name for o in run.outcomes if not o.ok] == [run.outcomes[-2].name]
-    assert f"{failing} broke" in run.outcomes[-2].detail
+    assert [o.name for o in run.outcomes if not o.ok] == [run.outcomes[-3].name]
+    assert f"{failing} broke" in run.outcomes[-3].detail
 
 
 def test_keep_skips_the_teardown(capsys: pytest.CaptureFixture[str]) -> None:
@@ -261,7 +273,7 @@ def test_a_failed_teardown_fails_the_run() -> None:
     fake = FakeAcceptance(fail="teardown")
     run = acc.Run()
     acc.run_acceptance(fake, run)  # type: ignore[arg-type]
-    assert not run.ok and run.outcomes[-1].name == "teardown, data included"
+    assert not run.ok and [o.name for o in run.outcomes if not o.ok] == ["teardown, data included"]
 
 
 def test_no_endpoint_is_real_lambda() -> None:
@@ -306,4 +318,35 @@ def test_every_run_gets_the_prefix_and_the_caller_principals() -> None:
     assert settings.extra_vars == {
         "baseline_prefix": "acc-test01",
         "storage_data_bucket_extra_principals": [f"arn:aws:iam::{ACCOUNT}:user/ci"],
+        "monitoring_subscriptions": [
+            {"protocol": "sqs", "endpoint": f"arn:aws:sqs:us-east-1:{ACCOUNT}:acc-test01-alarm-subscriber"}
+        ],
     }
+
+
+def test_the_subscriber_queue_is_made_confirmed_by_sns_and_removed() -> None:
+    with mock_aws():
+        session = boto3.session.Session(region_name="us-east-1")
+        account = session.client("sts").get_caller_identity()["Account"]
+        settings = acc.settings_from(
+            {"ACCEPTANCE_PREFIX": "acc-test01"}, account, f"arn:aws:iam::{account}:user/ci"
+        )
+        acceptance = acc.Acceptance(session, settings, functions=None)  # type: ignore[arg-type]
+        assert settings.subscriber_arn in acceptance.subscriber()
+        sqs = session.client("sqs")
+        url = sqs.get_queue_url(QueueName="acc-test01-alarm-subscriber")["QueueUrl"]
+        policy = json.loads(
+            sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"]
+        )
+        assert policy["Statement"][0]["Principal"] == {"Service": "sns.amazonaws.com"}
+        sns = session.client("sns")
+        topic = sns.create_topic(Name="acc-test01-alarms")["TopicArn"]
+        sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=settings.subscriber_arn)
+        attributes = [
+            sns.get_subscription_attributes(SubscriptionArn=s["SubscriptionArn"])["Attributes"]
+            for s in sns.list_subscriptions_by_topic(TopicArn=topic)["Subscriptions"]
+        ]
+        assert [a["PendingConfirmation"] for a in attributes] == ["false"]
+        assert acceptance.remove_subscriber() == "acc-test01-alarm-subscriber deleted"
+        assert sqs.list_queues().get("QueueUrls", []) == []
+        assert acceptance.remove_subscriber() == "no subscriber queue"
