@@ -773,7 +773,7 @@ class Orphans:
             attempt += 1
 
     def lambda_interfaces(self, pairs: set[tuple[str, tuple[str, ...]]]) -> Iterator[dict[str, Any]]:
-        subnets = sorted({subnet for subnet, _ in pairs})
+        subnets = sorted({pair[0] for pair in pairs})
         if not subnets:
             return
         filters = [{"Name": "subnet-id", "Values": subnets}, {"Name": "description", "Values": [LAMBDA_ENI]}]

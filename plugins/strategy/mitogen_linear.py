@@ -1,0 +1,138 @@
+# Copyright: secureinfra.baseline contributors
+# Apache License 2.0 (see galaxy.yml)
+"""Strategy plugin secureinfra.baseline.mitogen_linear: mitogen's linear strategy, or Ansible's.
+
+The collection's playbooks name it with their `strategy` play keyword, so an installed
+collection (no ansible.cfg of this checkout, AWX with a project of its own) runs as fast as the
+checkout. The logic that was the checkout's shim (scripts/mitogen, before 0.3.0):
+
+- mitogen's linear strategy, from the installed mitogen package: each module runs in a warm
+  interpreter instead of a new Python that imports boto3 for every task;
+- where mitogen cannot be imported, or refuses this ansible-core (mitogen raises AnsibleError
+  from ansible_mitogen.loaders for a release it does not support, or fails on an internal it
+  no longer finds), Ansible's own linear strategy with one warning: same result, more CPU;
+- two fixes on top (bench/README.md, "Levers"):
+  1. no CPU pinning. mitogen pins its processes to CPUs (ansible_mitogen.affinity): with 2 or 3
+     CPUs it keeps CPU 0 for its connection multiplexer and pins the controller, every forked
+     worker and every module interpreter to the one CPU left, so the hosts of a play take turns
+     on one core. SECUREINFRA_MITOGEN_PIN_CPUS=1 keeps mitogen's pinning (a lever of `make bench`);
+  2. the collections listed once. Before it runs a collection's module for the first time in a
+     process, mitogen's planner lists every installed collection
+     (ansible.collections.list.list_collection_dirs), importing each collection's package and
+     parsing its meta/runtime.yml. Each task runs in a newly forked worker, so that is every
+     module task: about 0.13 s of CPU each with the ~100 collections of the `ansible` package.
+     The list cannot change during a run, so it is made once, in the controller process the
+     workers are forked from.
+
+The fixes are applied when the strategy is made (in the controller, before any worker forks),
+not when the plugin is imported, so `ansible-doc` and the sanity tests import it without side
+effects.
+"""
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+name: mitogen_linear
+short_description: mitogen's linear strategy, falling back to Ansible's linear strategy without mitogen
+version_added: 0.3.0
+description:
+  - Task execution as Ansible's C(linear) strategy (every host runs a task before any host starts
+    the next one), through mitogen (U(https://pypi.org/project/mitogen/)) where it is installed.
+    Each module runs in a long-lived interpreter per host instead of a new Python process per
+    task, about 2.4 times less wall and CPU time for the baseline's site.
+  - The collection's playbooks name it with the C(strategy) play keyword, unless the user chose a
+    strategy (C(-e baseline_strategy=linear), or C(ANSIBLE_STRATEGY) or C(strategy) in
+    C(ansible.cfg) set to anything, C(linear) included).
+  - Where mitogen cannot be imported, or raises an error for this ansible-core release, it is
+    Ansible's C(linear) strategy, with one warning that says why. The result is the same, the run
+    takes more CPU.
+  - Unlike mitogen's own C(mitogen_linear), it does not pin the controller, the workers and the
+    module interpreters to CPUs (set E(SECUREINFRA_MITOGEN_PIN_CPUS=1) to keep mitogen's pinning),
+    and it lists the installed collections once per run instead of once per module task.
+author:
+  - Secureinfra Platform Team (@secureinfra)
+notes:
+  - Requires C(mitogen) (the collection's C(requirements.txt)) on the controller for the faster
+    runs; the execution environment of the collection carries it.
+  - ansible-core prints a deprecation warning for any strategy plugin not in C(ansible.builtin).
+"""
+
+import functools  # noqa: E402
+import os  # noqa: E402
+
+import ansible.collections.list  # noqa: E402
+from ansible.plugins.strategy.linear import StrategyModule as _Linear  # noqa: E402
+from ansible.utils.display import Display  # noqa: E402
+
+display = Display()
+
+FALLBACK_WARNING = (
+    "secureinfra.baseline.mitogen_linear: mitogen cannot be imported or does not support this "
+    "ansible-core ({reason}): running with Ansible's linear strategy (same result, more CPU). "
+    "`pip install mitogen` (the collection's requirements.txt) for the faster runs, or "
+    "`-e baseline_strategy=linear` to choose linear without this warning."
+)
+
+
+def _load_mitogen() -> tuple[type | None, str]:
+    """mitogen's linear StrategyModule, or None and why not."""
+    try:
+        # pylint: disable-next=import-outside-toplevel
+        from ansible_mitogen.plugins.strategy.mitogen_linear import StrategyModule as mitogen_linear
+    except ImportError as exc:
+        return None, str(exc)
+    # mitogen raises AnsibleError for an ansible-core it does not support (ansible_mitogen.loaders),
+    # and may fail on an ansible internal a newer release has dropped: whatever it raises, linear.
+    except Exception as exc:  # noqa: BLE001  # pylint: disable=broad-exception-caught
+        return None, f"{type(exc).__name__}: {exc}"
+    return mitogen_linear, ""
+
+
+_LOADED = _load_mitogen()
+_MITOGEN = _LOADED[0]
+_MISSING = _LOADED[1]
+
+
+@functools.cache
+def _collection_dirs() -> tuple[str, ...]:
+    return tuple(path.decode("utf-8") for path in ansible.collections.list.list_collection_dirs())
+
+
+def _load_collections(invocation: object) -> None:
+    """mitogen's planner._load_collections, from the controller's one listing."""
+    invocation._extra_sys_paths.update(_collection_dirs())  # type: ignore[attr-defined]  # pylint: disable=protected-access
+
+
+@functools.cache
+def _tune_mitogen() -> None:
+    """No CPU pinning, the collections listed once: once per process, before workers fork."""
+    # pylint: disable=import-outside-toplevel
+    import ansible_mitogen.affinity
+    import ansible_mitogen.planner
+
+    if os.environ.get("SECUREINFRA_MITOGEN_PIN_CPUS") != "1":
+        # The base Policy's assign_* methods pin nothing; mitogen looks the policy up at each call.
+        ansible_mitogen.affinity.policy = ansible_mitogen.affinity.Policy()
+    _collection_dirs()
+    ansible_mitogen.planner._load_collections = _load_collections  # pylint: disable=protected-access
+
+
+if _MITOGEN is not None:
+
+    class StrategyModule(_MITOGEN):  # type: ignore[misc,valid-type]
+        """mitogen's linear strategy, without CPU pinning, the collections listed once."""
+
+        def __init__(self, *args, **kwargs):
+            _tune_mitogen()
+            super().__init__(*args, **kwargs)
+
+else:
+
+    class StrategyModule(_Linear):  # type: ignore[no-redef]
+        """Ansible's linear strategy, when mitogen cannot be used."""
+
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            # Display de-duplicates warnings: one per run, however many plays.
+            display.warning(FALLBACK_WARNING.format(reason=_MISSING))

@@ -1,0 +1,209 @@
+"""secureinfra.baseline.mitogen_linear: mitogen's linear strategy, Ansible's linear without it.
+
+And the playbooks' `strategy` play keyword: every play of the collection's playbooks names the
+plugin, unless the user chose a strategy (-e baseline_strategy, ANSIBLE_STRATEGY, ansible.cfg).
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import ansible.plugins.strategy.linear
+import pytest
+import yaml
+from ansible.errors import AnsibleError
+
+REPO_ROOT = Path(__file__).resolve().parents[4]
+PLUGIN = REPO_ROOT / "plugins" / "strategy" / "mitogen_linear.py"
+PLAYBOOKS = REPO_ROOT / "playbooks"
+MITOGEN_STRATEGY = "ansible_mitogen.plugins.strategy.mitogen_linear"
+# Where secureinfra.baseline resolves: the checkout's collections/ link, or the collection-shaped
+# copy of `ansible-test units` (.../ansible_collections/secureinfra/baseline).
+COLLECTIONS = (
+    REPO_ROOT.parents[2] if REPO_ROOT.parents[1].name == "ansible_collections" else REPO_ROOT / "collections"
+)
+
+
+def load_plugin() -> ModuleType:
+    """A fresh copy of the plugin module (its import-time choice made again)."""
+    spec = importlib.util.spec_from_file_location("_mitogen_linear_under_test", PLUGIN)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Refuse(importlib.abc.MetaPathFinder):
+    """Imports of mitogen fail with `error`, as without mitogen or on an unsupported ansible-core."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> None:
+        if name.split(".")[0] in ("mitogen", "ansible_mitogen"):
+            raise self.error
+
+
+@pytest.fixture
+def refuse(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """Make mitogen's imports raise the given error, for this test only."""
+
+    def install(error: Exception) -> None:
+        for name in list(sys.modules):
+            if name.split(".")[0] in ("mitogen", "ansible_mitogen"):
+                monkeypatch.delitem(sys.modules, name)
+        monkeypatch.setattr(sys, "meta_path", [_Refuse(error), *sys.meta_path])
+
+    return install
+
+
+def fallback_warnings(module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The warnings of making the fallback strategy (Ansible's linear __init__ not run)."""
+    warnings: list[str] = []
+    linear = ansible.plugins.strategy.linear.StrategyModule
+    monkeypatch.setattr(linear, "__init__", lambda self, *a, **k: None)
+    monkeypatch.setattr(module.display, "warning", warnings.append)
+    module.StrategyModule(object())
+    return warnings
+
+
+def test_with_mitogen_it_is_mitogens_linear_strategy() -> None:
+    mitogen_linear = importlib.import_module(MITOGEN_STRATEGY)
+    module = load_plugin()
+    assert module._MITOGEN is mitogen_linear.StrategyModule
+    assert issubclass(module.StrategyModule, mitogen_linear.StrategyModule)
+
+
+def test_tuning_unpins_and_lists_the_collections_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ansible_mitogen.affinity
+    import ansible_mitogen.planner
+
+    module = load_plugin()
+    monkeypatch.setattr(ansible_mitogen.affinity, "policy", ansible_mitogen.affinity.policy)
+    planner = ansible_mitogen.planner
+    monkeypatch.setattr(planner, "_load_collections", planner._load_collections)
+    monkeypatch.delenv("SECUREINFRA_MITOGEN_PIN_CPUS", raising=False)
+    module._tune_mitogen()
+    assert ansible_mitogen.affinity.policy.__class__ is ansible_mitogen.affinity.Policy  # pins nothing
+    assert ansible_mitogen.planner._load_collections is module._load_collections
+    listed = module._collection_dirs.cache_info()
+    assert listed.currsize == 1
+
+    class Invocation:
+        _extra_sys_paths: set[str] = set()
+
+    module._load_collections(Invocation)
+    assert module._collection_dirs.cache_info().misses == listed.misses  # not listed again
+    assert Invocation._extra_sys_paths == set(module._collection_dirs())
+
+
+def test_the_pinning_lever_keeps_mitogens_policy(monkeypatch: pytest.MonkeyPatch) -> None:
+    import ansible_mitogen.affinity
+    import ansible_mitogen.planner
+
+    module = load_plugin()
+    pinning = ansible_mitogen.affinity.policy
+    monkeypatch.setattr(ansible_mitogen.affinity, "policy", pinning)
+    planner = ansible_mitogen.planner
+    monkeypatch.setattr(planner, "_load_collections", planner._load_collections)
+    monkeypatch.setenv("SECUREINFRA_MITOGEN_PIN_CPUS", "1")
+    module._tune_mitogen()
+    assert ansible_mitogen.affinity.policy is pinning
+
+
+def test_without_mitogen_it_is_linear_with_one_warning(refuse, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    refuse(ModuleNotFoundError("No module named 'ansible_mitogen'", name="ansible_mitogen"))
+    module = load_plugin()
+    assert module._MITOGEN is None
+    assert module.StrategyModule.__mro__[1] is ansible.plugins.strategy.linear.StrategyModule
+    (warning,) = fallback_warnings(module, monkeypatch)
+    assert "mitogen cannot be imported" in warning  # tests/integration/test_awx_runner.py looks for it
+    assert "No module named 'ansible_mitogen'" in warning
+
+
+def test_an_ansible_core_mitogen_refuses_is_linear_too(refuse, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    # ansible_mitogen.loaders raises AnsibleError at import for a release outside its range.
+    refuse(AnsibleError("Your version of Ansible (2.99) is too recent."))
+    module = load_plugin()
+    assert module._MITOGEN is None
+    (warning,) = fallback_warnings(module, monkeypatch)
+    assert "does not support this ansible-core" in warning and "too recent" in warning
+
+
+def test_any_error_of_mitogens_import_is_linear(refuse) -> None:  # type: ignore[no-untyped-def]
+    refuse(AttributeError("module 'ansible.plugins.loader' has no attribute 'get_with_context'"))
+    assert load_plugin()._MITOGEN is None
+
+
+# --- the play keyword ------------------------------------------------------------------------
+
+
+def _plays() -> list[tuple[str, dict]]:
+    plays = []
+    for path in sorted(PLAYBOOKS.glob("*.yml")):
+        for play in yaml.safe_load(path.read_text()):
+            if "hosts" in play:
+                plays.append((f"{path.name}: {play['name']}", play))
+    return plays
+
+
+def test_every_play_of_the_collection_names_the_strategy_alike() -> None:
+    plays = _plays()
+    assert len(plays) >= 8
+    strategies = {name: play.get("strategy") for name, play in plays}
+    first = strategies[plays[0][0]]
+    assert "secureinfra.baseline.mitogen_linear" in first and "baseline_strategy" in first
+    assert {name: s for name, s in strategies.items() if s != first} == {}
+
+
+PROBE = """
+- hosts: localhost
+  connection: local
+  gather_facts: false
+  strategy: {strategy}
+  tasks:
+    - name: The command line of the module's process (mitogen names its interpreters)
+      ansible.builtin.shell: tr '\\0' ' ' < /proc/$PPID/cmdline
+      register: parent
+      changed_when: false
+    - name: Which strategy
+      ansible.builtin.debug:
+        msg: "STRATEGY={{{{ 'mitogen' if 'mitogen:' in parent.stdout else 'other' }}}}"
+"""
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"),
+    [
+        ({}, "mitogen"),  # Ansible's default strategy: the collection's plugin
+        ({"ANSIBLE_STRATEGY": "linear"}, "other"),  # the user's choice, even linear
+        ({"extra": "linear"}, "other"),  # -e baseline_strategy=linear
+    ],
+    ids=["default", "ANSIBLE_STRATEGY=linear", "-e baseline_strategy=linear"],
+)
+def test_the_play_keyword_respects_the_users_choice(
+    setting: dict[str, str], expected: str, tmp_path: Path
+) -> None:
+    strategy = _plays()[0][1]["strategy"]
+    playbook = PROBE.format(strategy=yaml.safe_dump(strategy, default_style='"', width=1000).strip())
+    (tmp_path / "probe.yml").write_text(playbook)
+    (tmp_path / "ansible.cfg").write_text(
+        f"[defaults]\ncollections_path = {COLLECTIONS}\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
+    env.update({"ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"})
+    env.update({k: v for k, v in setting.items() if k.startswith("ANSIBLE_")})
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "probe.yml"]
+    if "extra" in setting:
+        cmd += ["-e", f"baseline_strategy={setting['extra']}"]
+    proc = subprocess.run(
+        cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"STRATEGY={expected}" in proc.stdout, proc.stdout
