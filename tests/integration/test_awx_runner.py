@@ -14,9 +14,12 @@ project directory, with the project's root ansible.cfg. Here:
 - the emulator's endpoint and dummy keys come in as environment variables, as AWX's AWS
   credential injects keys.
 
-Three runs on one fresh strict emulator: the converge, a rerun (changed=0, zero writes), and a
-rerun with mitogen unimportable (an EE built without it): the root ansible.cfg's strategy falls
-back to Ansible's linear strategy with a warning, and the rerun is still changed=0.
+Four runs on one fresh strict emulator: the converge, a rerun (changed=0, zero writes), a rerun
+with mitogen unimportable (an EE built without it): the collection's strategy plugin
+(secureinfra.baseline.mitogen_linear, which the playbooks and the root ansible.cfg name) falls
+back to Ansible's linear strategy with a warning, and the rerun is still changed=0; and a rerun
+from a project of one's own (no ansible.cfg, a playbook importing secureinfra.baseline.site):
+the playbooks' strategy keyword still runs the plugin, with mitogen.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ from scripts import lock, sanity
 AWX_PORT = PORT + 30  # beyond the slow lane's +0..+19 and the faults lane's base (slow + 20)
 EE_FILE = REPO_ROOT / "execution-environment.yml"
 FALLBACK_WARNING = "mitogen cannot be imported"
+# ansible-core's warning for a strategy plugin outside ansible.builtin: the collection's ran.
+PLUGIN_WARNING = "Use of strategy plugins not included in ansible.builtin"
 # Makes mitogen unimportable in the EE's interpreters, as in an image built without it.
 NO_MITOGEN = """
 import importlib.abc
@@ -153,6 +158,18 @@ def private_data_dir(tmp_path_factory: pytest.TempPathFactory, ee: Path, awx_emu
     return pdd
 
 
+@pytest.fixture(scope="module")
+def own_project(tmp_path_factory: pytest.TempPathFactory, private_data_dir: Path) -> Path:
+    """A job whose project is the user's own: a one-line playbook, no ansible.cfg (docs/awx.md)."""
+    pdd = tmp_path_factory.mktemp("awx-own-project")
+    (pdd / "project").mkdir()
+    playbook = "- ansible.builtin.import_playbook: secureinfra.baseline.site\n"
+    (pdd / "project" / "site.yml").write_text(playbook)
+    shutil.copytree(private_data_dir / "inventory", pdd / "inventory")
+    shutil.copytree(private_data_dir / "env", pdd / "env")
+    return pdd
+
+
 def run_job(
     pdd: Path, ee: Path, emulator: Emulator, ident: str, without_mitogen: bool = False
 ) -> RunnerResult:
@@ -228,3 +245,16 @@ def test_without_mitogen_the_project_config_falls_back_to_linear(
     assert FALLBACK_WARNING in rerun.stdout
     assert rerun.total("changed") == 0, rerun.stats
     assert rerun.writes == []
+
+
+def test_a_project_of_ones_own_runs_the_collections_strategy(
+    converge: RunnerResult, own_project: Path, ee: Path, awx_emulator: Emulator
+) -> None:
+    assert converge.rc == 0
+    rerun = run_job(own_project, ee, awx_emulator, "own-project")
+    assert rerun.rc == 0, rerun.stdout[-6000:]
+    assert rerun.total("changed") == 0, rerun.stats
+    assert rerun.writes == []
+    # No ansible.cfg: the playbooks' strategy keyword named the collection's plugin, with mitogen.
+    assert PLUGIN_WARNING in rerun.stdout
+    assert FALLBACK_WARNING not in rerun.stdout

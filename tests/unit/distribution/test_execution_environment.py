@@ -165,9 +165,9 @@ def test_python_requirements_are_pinned_to_the_dev_pins(context: Context) -> Non
         if line.strip() and not line.startswith("#")
     ]
     pins = dict(pinned(line) for line in lines)
-    assert set(pins) == {"boto3", "botocore"}
-    assert pins["boto3"] == dev_pins()["boto3"]
-    assert pins["botocore"] == dev_pins()["botocore"]
+    assert set(pins) == {"boto3", "botocore", "mitogen"}
+    for name in pins:
+        assert pins[name] == dev_pins()[name], name
 
 
 def test_collections_are_the_tested_versions(context: Context) -> None:
@@ -223,7 +223,8 @@ def test_galaxy_stage_installs_offline(context: Context, tmp_path: Path) -> None
 @RUNS_THE_DEV_ANSIBLE
 def test_builder_stage_introspection_resolves(context: Context, tmp_path: Path) -> None:
     """The builder stage merges every collection's requirements.txt with ours: our pins must
-    satisfy all of them, and this collection must declare its own (boto3, botocore)."""
+    satisfy all of them, and this collection must declare its own (boto3, botocore, and mitogen for
+    its strategy plugin, at the lock's version)."""
     collections = with_bundled_dependencies(tmp_path / "collections")
     ours = collections / "ansible_collections/secureinfra/baseline"
     ours.mkdir(parents=True)
@@ -251,7 +252,7 @@ def test_builder_stage_introspection_resolves(context: Context, tmp_path: Path) 
         sources.setdefault(origin.strip(), set()).add(req.name.lower())
         if origin.strip() == "user":
             pins[req.name.lower()] = Version(pinned(requirement.strip())[1])
-    assert sources.get("secureinfra.baseline") == {"boto3", "botocore"}, sources
+    assert sources.get("secureinfra.baseline") == {"boto3", "botocore", "mitogen"}, sources
     for line in lines:
         req = Requirement(line.partition("#")[0].strip())
         assert pins[req.name.lower()] in req.specifier, f"pin {pins[req.name.lower()]} breaks {line}"
@@ -276,4 +277,4 @@ def test_the_image_installs_the_ee_lock_with_hashes(context: Context) -> None:
     ):
         name, version = pinned(requirement)
         assert ee[name] == version, f"{requirement}: requirements-ee.lock has {ee.get(name)}"
-    assert "mitogen" in ee, "the project's ansible.cfg names mitogen's strategy"
+    assert "mitogen" in ee, "the collection's playbooks name its mitogen strategy plugin"
