@@ -60,6 +60,10 @@ BASELINE_DIR = REPO / "bench" / ".baseline-0.1.0"
 INSTALLED_DIR = REPO / "bench" / ".installed"
 GALAXY = str(Path(PYTHON).parent / "ansible-galaxy")
 REGIONS = ["us-east-1", "us-west-1"]
+# --accounts N: a generated inventory of N accounts x REGIONS (each host assumes its account's role,
+# as inventories/organization does; moto keeps each account apart), beside the 2-host runs.
+MANY_DIR = REPO / "bench" / "results" / "many-accounts"
+MANY = "no-op rerun, {hosts} hosts ({accounts} accounts x 2 regions)"
 
 ONE = "no-op rerun, us-east-1"
 BOTH = "no-op rerun, both regions"
@@ -243,6 +247,61 @@ def _installed_env() -> dict[str, str]:
     }
 
 
+def many_accounts_inventory(accounts: int) -> Path:
+    """bench/results/many-accounts: `accounts` accounts x REGIONS, inventories/organization's vars."""
+    subprocess.run(["rm", "-rf", str(MANY_DIR)], check=True)
+    (MANY_DIR / "group_vars").mkdir(parents=True)
+    for source in (REPO / "inventories" / "organization" / "group_vars").glob("*.yml"):
+        (MANY_DIR / "group_vars" / source.name).write_text(source.read_text())
+    hosts = {}
+    for number in range(1, accounts + 1):
+        account_id = f"3{number:011d}"  # 300000000001, ...
+        for region in REGIONS:
+            hosts[f"acct{number:02d}-{region}"] = {
+                "baseline_region": region,
+                "baseline_account_role_arn": f"arn:aws:iam::{account_id}:role/baseline-deployer",
+                "baseline_environment": "dev",
+            }
+    inventory = {
+        "regions": {
+            "hosts": hosts,
+            "vars": {
+                "baseline_aws_endpoint_url": "{{ lookup('ansible.builtin.env', 'AWS_ENDPOINT_URL') }}",
+                "baseline_aws_access_key": "testing",
+                "baseline_aws_secret_key": "testing",
+            },
+        }
+    }
+    (MANY_DIR / "hosts.yml").write_text(json.dumps(inventory, indent=1))
+    return MANY_DIR
+
+
+def measure_many(now: Side, installed: Side, accounts: int, repeat: int,
+                 checkpoint: Callable[[], None]) -> None:
+    """The checkout converges `accounts` x 2 regions; then no-op reruns, checkout and installed."""
+    inventory = str(many_accounts_inventory(accounts) / "hosts.yml")
+    name = MANY.format(hosts=2 * accounts, accounts=accounts)
+    first = now.site(f"first converge, {2 * accounts} hosts", "-i", inventory)
+    if first.rc != 0:
+        raise SystemExit(f"bench: the first converge of {2 * accounts} hosts failed (rc {first.rc})")
+    checkpoint()
+    for _ in range(repeat):
+        for side in (now, installed):
+            side.site(name, "-i", inventory)
+            checkpoint()
+
+
+def dump(sides: list[Side], path: Path) -> None:
+    """Every run's figures (not the playbook output), to rebuild a report by hand."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(
+        {"load": os.getloadavg(), "runs": [
+            {k: v for k, v in vars(r).items() if k != "output"} | {"tasks": task_count(r.output)}
+            for s in sides for r in s.runs]},
+        indent=1, default=str,
+    ))
+
+
 def converge(side: Side) -> None:
     run = side.site("first converge, both regions")
     if run.rc != 0:
@@ -362,6 +421,34 @@ def goals(base: Side, now: Side) -> list[str]:
     ]
 
 
+def issue_goals(now: Side, installed: Side, accounts: int) -> list[str]:
+    """Issue 10's goals: the installed collection, many accounts, CPU per account x region."""
+    lines = [_row(["goal", "measure", "target", "result"]), "|---|---|---|---|"]
+    if installed.named(BOTH) and now.named(BOTH):
+        ratio = installed.median(BOTH, "wall") / now.median(BOTH, "wall")
+        lines.append(_row([f"installed (Ansible's defaults) / checkout, {BOTH}, wall",
+                           f"{installed.median(BOTH, 'wall'):.1f} / {now.median(BOTH, 'wall'):.1f} s"
+                           f" = {ratio:.2f}x", "<= 1.5x", "pass" if ratio <= 1.5 else "FAIL"]))
+    name = MANY.format(hosts=2 * accounts, accounts=accounts)
+    if accounts and now.named(name) and now.named(BOTH):
+        many, two = now.median(name, "wall"), now.median(BOTH, "wall")
+        lines.append(_row([f"{2 * accounts} hosts / 2 hosts, no-op, wall (checkout)",
+                           f"{many:.1f} / {two:.1f} s = {many / two:.2f}x", "<= 5x",
+                           "pass" if many / two <= 5 else "FAIL"]))
+        lines.append(_row([f"{2 * accounts} hosts no-op, wall (checkout)", f"{many:.1f} s", "<= 150 s",
+                           "pass" if many <= 150 else "FAIL"]))
+    for side in (now, installed):
+        if side.named(BOTH):
+            per = side.median(BOTH, "cpu") / len(REGIONS)
+            lines.append(_row([f"CPU per account x region, {BOTH} ({side.label})",
+                               f"{per:.1f} CPU-s", "<= 4", "pass" if per <= 4 else "FAIL"]))
+        if accounts and side.named(name):
+            per = side.median(name, "cpu") / (2 * accounts)
+            lines.append(_row([f"CPU per account x region, {2 * accounts} hosts no-op ({side.label})",
+                               f"{per:.1f} CPU-s", "<= 4", "pass" if per <= 4 else "FAIL"]))
+    return lines
+
+
 def _runs_table(sides: list[Side]) -> list[str]:
     lines = [
         _row(["run", "checkout", "n", "wall s (median)", "CPU s (median)", "rc", "changed",
@@ -411,7 +498,7 @@ def installed_table(now: Side, installed: Side) -> list[str]:
     return lines
 
 
-def report(base: Side, now: Side, levers: list[str], installed: Side | None = None) -> str:
+def report(base: Side, now: Side, levers: list[str], installed: Side | None = None, accounts: int = 0) -> str:
     sides = [base, now, *([installed] if installed else [])]
     both_now, both_base = now.named(BOTH)[-1], base.named(BOTH)[-1]
     lines = ["# Whole-site runs on the emulator: 0.1.0 against now (bench/bench_runs.py)", ""]
@@ -426,6 +513,13 @@ def report(base: Side, now: Side, levers: list[str], installed: Side | None = No
         *goals(base, now),
         "",
     ]
+    if installed:
+        lines += [
+            "## Goals (issue 10: the installed collection, many accounts, CPU)",
+            "",
+            *issue_goals(now, installed, accounts),
+            "",
+        ]
     if installed and installed.named(BOTH):
         lines += [
             "## The installed collection, as a user runs it (Ansible's default strategy)",
@@ -477,6 +571,10 @@ def main(argv: list[str] | None = None) -> int:
         "--levers", default=",".join(LEVERS), help=f"comma-separated, of: {', '.join(LEVERS)}"
     )
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "RESULTS.md")
+    parser.add_argument(
+        "--accounts", type=int, default=10,
+        help="then a no-op of N accounts x 2 regions (generated inventory), checkout and installed; 0: none",
+    )
     args = parser.parse_args(argv)
     levers = [lever for lever in args.levers.split(",") if lever]
     unknown = set(levers) - set(LEVERS)
@@ -498,12 +596,19 @@ def main(argv: list[str] | None = None) -> int:
             [base, now, installed],
             args.repeat,
             levers,
-            lambda: args.output.write_text(report(base, now, levers, installed)),
+            lambda: args.output.write_text(report(base, now, levers, installed, args.accounts)),
         )
+        if args.accounts:
+            measure_many(
+                now, installed, args.accounts, max(1, args.repeat // 2),
+                lambda: args.output.write_text(report(base, now, levers, installed, args.accounts)),
+            )
     finally:
         for cleanup in reversed(cleanups):
             cleanup()
-    text = report(base, now, levers, installed)
+        stamp = f"{datetime.now(UTC):%Y%m%d-%H%M}"
+        dump([base, now, installed], REPO / "bench" / "results" / f"runs-{stamp}.json")
+    text = report(base, now, levers, installed, args.accounts)
     args.output.write_text(text)
     print(text)
     return 0 if all(r.rc == 0 for s in (base, now, installed) for r in s.runs) else 1
