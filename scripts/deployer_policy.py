@@ -7,9 +7,13 @@
 `generate` starts a private moto server with its request recorder (scripts/emulator.py) and
 records every request of: site.yml in check mode on a fresh account, a converge of both
 regions, a rerun, site.yml in check mode on the converged account and the drift report
-(playbooks/drift.yml); then, after `apply_drift` changed settings behind the playbooks'
-back (a function's timeout, versioning, key rotation, trail logging, ...), the drift report
-and the converge that puts them right. Each request is mapped to the IAM actions it needs:
+(playbooks/drift.yml); the site with documented settings changed (CHANGED_SETTINGS: another
+alarm subscriber, a reservation removed, the removal of planted orphans); the teardown with
+teardown_orphans (dry run, keeping the data, destroying it) and a converge again; then, after
+`apply_drift` changed settings behind the playbooks' back (a function's code and timeout,
+versioning, key rotation, a log group's key, the trail, ...), the drift report and the
+converge that puts them right; last, playbooks/verify.yml. Each request is mapped to the IAM
+actions it needs:
 
 - JSON and query protocols name their operation (X-Amz-Target, Action); REST calls (S3,
   Lambda) are matched on method + path + query against botocore's service model (the
@@ -61,7 +65,9 @@ SAR_URL = "https://docs.aws.amazon.com/service-authorization/latest/reference/re
 
 # Signing name (credential scope) -> IAM service prefix, where they differ.
 # https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazoncloudwatch.html
-SERVICE_PREFIX = {"monitoring": "cloudwatch"}
+# The Resource Groups Tagging API signs as `tagging`; its actions are `tag:` (the orphans role).
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_amazonresourcegrouptaggingapi.html
+SERVICE_PREFIX = {"monitoring": "cloudwatch", "tagging": "tag"}
 # Signing name -> botocore's service model name, where they differ (REST calls are routed by the model).
 MODEL_NAME = {"access-analyzer": "accessanalyzer"}
 
@@ -1138,6 +1144,61 @@ def _drift_supporting(client: Callable[[str, str], Any], region: str, prefix: st
     return done
 
 
+def _zip(source: str) -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", source)
+    return buffer.getvalue()
+
+
+def _drift_code(client: Callable[[str, str], Any], region: str, prefix: str) -> list[str]:
+    """The processor's code replaced by another zip: the converge then deploys the definition's
+    code again with UpdateFunctionCode, as an upgrade that changes a handler does (every release
+    that touches files/lambda/)."""
+    lam = client("lambda", region)
+    name = f"{prefix}-{region}-processor"
+    if not any(f["FunctionName"] == name for f in lam.list_functions()["Functions"]):
+        return []
+    lam.update_function_code(
+        FunctionName=name, ZipFile=_zip("def handler(event, context):\n    return 'old'\n")
+    )
+    return [f"function {name}: code"]
+
+
+def _drift_encryption(client: Callable[[str, str], Any], region: str, prefix: str) -> list[str]:
+    """The repairs that encrypt again: a log group's KMS key disassociated (AssociateKmsKey), EBS
+    default encryption off (the security services: EnableEbsEncryptionByDefault)."""
+    done = []
+    logs = client("logs", region)
+    for group in logs.describe_log_groups(logGroupNamePrefix=f"/aws/lambda/{prefix}-")["logGroups"]:
+        if group.get("kmsKeyId"):
+            logs.disassociate_kms_key(logGroupName=group["logGroupName"])
+            done.append(f"log group {group['logGroupName']}: KMS key disassociated")
+            break
+    ec2 = client("ec2", region)
+    if ec2.get_ebs_encryption_by_default()["EbsEncryptionByDefault"]:
+        ec2.disable_ebs_encryption_by_default()
+        done.append("EBS default encryption: off")
+    return done
+
+
+def _drift_trail(client: Callable[[str, str], Any], region: str, prefix: str) -> list[str]:
+    """The trail's settings changed (UpdateTrail puts them back): global service events and log
+    file validation off. Its home region only (UpdateTrail is refused elsewhere)."""
+    trail = client("cloudtrail", region)
+    done = []
+    for found in trail.describe_trails(includeShadowTrails=False)["trailList"]:
+        if found["Name"].startswith(f"{prefix}-") and found.get("HomeRegion", region) == region:
+            trail.update_trail(
+                Name=found["Name"], IncludeGlobalServiceEvents=False, EnableLogFileValidation=False
+            )
+            done.append(f"trail {found['Name']}: global service events, log file validation")
+    return done
+
+
 def apply_drift(
     endpoint: str,
     prefix: str = DEFAULT_PREFIX,
@@ -1146,25 +1207,144 @@ def apply_drift(
 ) -> list[str]:
     """Change the converged resources behind the playbooks' back (as an admin would by hand),
     so that the next converge records the calls that put them right: UpdateFunctionConfiguration,
-    PutFunctionConcurrency, PutBucketVersioning, EnableKeyRotation, StartLogging, ModifyVpcEndpoint,
-    RemovePermission, SetTopicAttributes, UntagResource, UpdateAssumeRolePolicy, DetachRolePolicy, ..."""
+    UpdateFunctionCode (what an upgrade that changes a handler does), PutFunctionConcurrency,
+    PutBucketVersioning, EnableKeyRotation, StartLogging, UpdateTrail, AssociateKmsKey,
+    EnableEbsEncryptionByDefault, ModifyVpcEndpoint, RemovePermission, SetTopicAttributes,
+    UntagResource, UpdateAssumeRolePolicy, DetachRolePolicy, ..."""
     client = _clients(endpoint, credentials or DRIFT_CREDENTIALS)
     done = []
     for region in regions:
         done += _drift_functions(client, region, prefix)
+        done += _drift_code(client, region, prefix)
         done += _drift_storage(client, region, prefix)
         done += _drift_data(client, region, prefix)
+        done += _drift_encryption(client, region, prefix)
+        done += _drift_trail(client, region, prefix)
         done += _drift_network(client, region, prefix)
         done += _drift_role(client, region, prefix)
         done += _drift_supporting(client, region, prefix)
     return done
 
 
+# Documented settings changed for one run (the next converge with the inventory's values puts them
+# back): another alarm subscriber (sns:Subscribe and sns:Unsubscribe; the local inventory has one),
+# no reserved concurrency for the analytics function (DeleteFunctionConcurrency; "null: no
+# reservation"), and the removal of orphans (the orphans role).
+CHANGED_SETTINGS: dict[str, Any] = {
+    "monitoring_subscriptions": [{"protocol": "email", "endpoint": "oncall@example.com"}],
+    "functions_reserved_concurrency": {"processor": 10, "analytics": None, "key_rotation": 1},
+    "baseline_remove_orphans": True,
+}
+ORPHAN_TAGS = {"ManagedBy": "ansible", "Project": "secure-infrastructure"}  # the local inventory's
+
+
+def plant_orphans(
+    endpoint: str,
+    prefix: str = DEFAULT_PREFIX,
+    region: str = DRIFT_REGIONS[0],
+    credentials: tuple[str, str] | None = None,
+) -> list[str]:
+    """What an earlier release or a crashed run leaves with the baseline's tags (as
+    tests/integration/test_orphans.py plants it): a retired function with its role (an inline
+    policy), queue, log group and schedule (a target), and a KMS key without alias (a data store,
+    removed by the teardown with teardown_orphans and teardown_destroy_data only)."""
+    import time
+
+    client = _clients(endpoint, credentials or DRIFT_CREDENTIALS)
+    tags = [{"Key": k, "Value": v} for k, v in ORPHAN_TAGS.items()]
+    name = f"{prefix}-{region}-retired"
+    iam = client("iam", region)
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
+        ],
+    }
+    role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust), Tags=tags)["Role"][
+        "Arn"
+    ]
+    document = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": "*"}],
+    }
+    iam.put_role_policy(RoleName=name, PolicyName=name, PolicyDocument=json.dumps(document))
+    lam = client("lambda", region)
+    for attempt in range(60):  # IAM propagation (strict mode): until Lambda accepts the new role
+        try:
+            function = lam.create_function(
+                FunctionName=name,
+                Runtime="python3.12",
+                Role=role,
+                Handler="handler.handler",
+                Code={"ZipFile": _zip("def handler(event, context):\n    return None\n")},
+                Tags=ORPHAN_TAGS,
+            )["FunctionArn"]
+            break
+        except lam.exceptions.InvalidParameterValueException:
+            if attempt == 59:
+                raise
+            time.sleep(1)
+    client("sqs", region).create_queue(QueueName=f"{name}-dlq", tags=ORPHAN_TAGS)
+    client("logs", region).create_log_group(logGroupName=f"/aws/lambda/{name}", tags=ORPHAN_TAGS)
+    events = client("events", region)
+    events.put_rule(Name=name, ScheduleExpression="rate(1 day)", Tags=tags)
+    events.put_targets(Rule=name, Targets=[{"Id": "retired", "Arn": function}])
+    kms = client("kms", region)
+    key = kms.create_key(Tags=[{"TagKey": k, "TagValue": v} for k, v in ORPHAN_TAGS.items()])
+    return [
+        f"orphans in {region}: function, role, queue, log group, rule {name}; "
+        f"key {key['KeyMetadata']['KeyId']} (no alias)"
+    ]
+
+
+def strand_lambda_interfaces(
+    endpoint: str,
+    prefix: str = DEFAULT_PREFIX,
+    region: str = DRIFT_REGIONS[1],
+    credentials: tuple[str, str] | None = None,
+) -> list[str]:
+    """The region's VPC functions deleted by hand with their execution roles, as a teardown of an
+    earlier release (roles before the network) or an admin's clean-up leaves them: Lambda releases
+    their network interfaces without the role that could delete them, so they stay `available`
+    and the teardown deletes them (lambda_network_interfaces: ec2:DeleteNetworkInterface). The
+    functions outside the VPC and their roles are left to the teardown."""
+    client = _clients(endpoint, credentials or DRIFT_CREDENTIALS)
+    lam, iam = client("lambda", region), client("iam", region)
+    done = []
+    for function in lam.list_functions()["Functions"]:
+        name = function["FunctionName"]
+        if not name.startswith(f"{prefix}-") or not (function.get("VpcConfig") or {}).get("SubnetIds"):
+            continue
+        lam.delete_function(FunctionName=name)
+        role = function["Role"].rsplit("/", 1)[-1]
+        for policy in iam.list_role_policies(RoleName=role)["PolicyNames"]:
+            iam.delete_role_policy(RoleName=role, PolicyName=policy)
+        for attached in iam.list_attached_role_policies(RoleName=role)["AttachedPolicies"]:
+            iam.detach_role_policy(RoleName=role, PolicyArn=attached["PolicyArn"])
+        iam.delete_role(RoleName=role)
+        done.append(f"function {name} and its role {role} deleted by hand")
+    return done
+
+
+def add_iam_user(
+    endpoint: str, name: str = "ci-reader", credentials: tuple[str, str] | None = None
+) -> list[str]:
+    """An IAM user with an access key: verify reads every user's keys (ListUsers, ListAccessKeys),
+    and a fresh emulator account has no user."""
+    iam = _clients(endpoint, credentials or DRIFT_CREDENTIALS)("iam", DRIFT_REGIONS[0])
+    iam.create_user(UserName=name)
+    iam.create_access_key(UserName=name)
+    return [f"IAM user {name} with an access key"]
+
+
 def record_runs(port: int) -> list[dict[str, Any]]:
-    """Every request of: check on a fresh account, converge, rerun, check, drift report; then,
-    the teardown (its dry run, the one that keeps the data stores, the one that deletes them) and
-    a converge again; then, after `apply_drift`, the drift report and the converge that puts the
-    resources right."""
+    """Every request of: check on a fresh account, converge, rerun, check, drift report; then, with
+    orphans planted (`plant_orphans`), the site with CHANGED_SETTINGS (another subscriber, a
+    reservation removed, baseline_remove_orphans); the teardown with teardown_orphans (its dry run,
+    the one that keeps the data stores - after `strand_lambda_interfaces` in us-west-1 -, the one
+    that deletes them) and a converge again; then, after `apply_drift` (code, configuration,
+    encryption, trail, network, role ... changed by hand), the drift report and the converge that
+    puts the resources right; last, with an IAM user (`add_iam_user`), playbooks/verify.yml."""
     sys.path.insert(0, str(REPO_ROOT))
     from scripts import emulator
 
@@ -1172,6 +1352,7 @@ def record_runs(port: int) -> list[dict[str, Any]]:
     bindir = Path(sys.executable).parent
     playbook = [str(bindir / "ansible-playbook"), "site.yml"]
     drift = [str(bindir / "ansible-playbook"), DRIFT_PLAYBOOK]
+    verify = [str(bindir / "ansible-playbook"), "playbooks/verify.yml"]
     confirm = f"teardown_confirm={EMULATOR_ACCOUNT}"
     teardown = [str(bindir / "ansible-playbook"), "playbooks/teardown.yml", "-e", confirm]
     runs = [[*playbook, "--check", "--diff"], playbook, playbook, [*playbook, "--check", "--diff"], drift]
@@ -1185,12 +1366,28 @@ def record_runs(port: int) -> list[dict[str, Any]]:
             try:
                 for cmd in runs:
                     _run(cmd, endpoint)
-                # The guarded teardown (playbooks/teardown.yml): its dry run, the default that
-                # keeps the data stores, the one that deletes them too; then the converge that
-                # builds the baseline again. Before the drift below, whose versioning suspension
-                # leaves null-version delete markers that moto 5.2.5 cannot delete (AWS can).
-                for extra in (["--check"], [], ["-e", "teardown_destroy_data=true"]):
-                    _run([*teardown, *extra], endpoint)
+                # Orphans planted by hand (not the deployer's requests), then the documented
+                # settings changed for one run: subscribers, a reservation, orphans removed.
+                _recorder(endpoint, "stop-recording")
+                for planted in plant_orphans(endpoint):
+                    print(f"deployer-policy: {planted}", flush=True)
+                _recorder(endpoint, "start-recording")
+                _run([*playbook, "-e", json.dumps(CHANGED_SETTINGS)], endpoint)
+                # The guarded teardown (playbooks/teardown.yml), with the orphans (the planted
+                # key, a data store, is left to the last): its dry run, the default that keeps
+                # the data stores, the one that deletes them too; then the converge that builds
+                # the baseline again, with the inventory's settings. Before the drift below, whose
+                # versioning suspension leaves null-version delete markers that moto 5.2.5 cannot
+                # delete (AWS can).
+                _run([*teardown, "-e", "teardown_orphans=true", "--check"], endpoint)
+                # In one region, the VPC functions and their roles deleted by hand first: the
+                # teardown deletes the interfaces Lambda could not (the other region: Lambda does).
+                _recorder(endpoint, "stop-recording")
+                for change in strand_lambda_interfaces(endpoint):
+                    print(f"deployer-policy: {change}", flush=True)
+                _recorder(endpoint, "start-recording")
+                for extra in ([], ["-e", "teardown_destroy_data=true"]):
+                    _run([*teardown, "-e", "teardown_orphans=true", *extra], endpoint)
                 _run(playbook, endpoint)
                 _recorder(endpoint, "stop-recording")  # our own drift is not the deployer's
                 for change in apply_drift(endpoint):
@@ -1198,6 +1395,11 @@ def record_runs(port: int) -> list[dict[str, Any]]:
                 _recorder(endpoint, "start-recording")
                 _run(drift, endpoint)
                 _run(playbook, endpoint)
+                _recorder(endpoint, "stop-recording")
+                for change in add_iam_user(endpoint):
+                    print(f"deployer-policy: {change}", flush=True)
+                _recorder(endpoint, "start-recording")
+                _run(verify, endpoint)
             finally:
                 # Kept for `generate --recording` (a rerun of the mapping without the runs).
                 _recorder(endpoint, "stop-recording")
