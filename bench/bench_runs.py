@@ -12,8 +12,9 @@ A measurement, not a test. From the repository root (`make bench`):
    emulator (as `make emulator` starts it) on port.
    Installed: the same account, as a user of the installed collection runs it: the tarball built
    from this checkout and installed into bench/.installed/ (git-ignored), an ansible.cfg that
-   sets only the collections path (Ansible's default strategy, linear), an inventory of hosts
-   only, and a playbook that imports secureinfra.baseline.site.
+   sets only the collections path (Ansible's default strategy: the collection's playbooks then
+   name its own, secureinfra.baseline.mitogen_linear), an inventory of hosts with the checkout's
+   group_vars, and a playbook that imports secureinfra.baseline.site.
 3. Each side: the first converge of both regions, then --repeat times (interleaved: 0.1.0, now,
    0.1.0, now, ... so that other load on the machine hits both alike) a no-op rerun of one region
    (us-east-1), of both, and check mode of both. Each whole ansible-playbook process is timed:
@@ -227,6 +228,11 @@ def installed_collection() -> Path:
     (INSTALLED_DIR / "hosts.yml").write_text(
         "regions:\n  hosts:\n" + "".join(f"    {region}:\n" for region in REGIONS)
     )
+    # The checkout's settings (inventories/local/group_vars: its SNS subscription, ...): the two
+    # sides converge one account, and different settings would change it back and forth each run.
+    (INSTALLED_DIR / "group_vars").mkdir()
+    for source in (REPO / "inventories" / "local" / "group_vars").glob("*.yml"):
+        (INSTALLED_DIR / "group_vars" / source.name).write_text(source.read_text())
     (INSTALLED_DIR / "site.yml").write_text("- ansible.builtin.import_playbook: secureinfra.baseline.site\n")
     env = {**_installed_env(), "ANSIBLE_CONFIG": str(INSTALLED_DIR / "ansible.cfg")}
     build = [GALAXY, "collection", "build", str(REPO), "--output-path", str(INSTALLED_DIR / "build")]
@@ -525,7 +531,7 @@ def report(base: Side, now: Side, levers: list[str], installed: Side | None = No
             "## The installed collection, as a user runs it (Ansible's default strategy)",
             "",
             "The tarball of this checkout installed into bench/.installed, an ansible.cfg that sets",
-            "only the collections path, an inventory of hosts only; the account `now` converged.",
+            "only the collections path, the checkout's group_vars; the account `now` converged.",
             "",
             *installed_table(now, installed),
             "",

@@ -26,9 +26,11 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,6 +72,8 @@ class RunnerResult:
     stdout: str
     stats: dict[str, dict[str, int]]
     writes: list[str]
+    wall: float = 0.0
+    cpu: float = 0.0
 
     def total(self, key: str) -> int:
         return sum(self.stats.get(key, {}).values())
@@ -167,6 +171,9 @@ def own_project(tmp_path_factory: pytest.TempPathFactory, private_data_dir: Path
     (pdd / "project" / "site.yml").write_text(playbook)
     shutil.copytree(private_data_dir / "inventory", pdd / "inventory")
     shutil.copytree(private_data_dir / "env", pdd / "env")
+    # The functions' zips built by the earlier jobs (~/.cache/secureinfra-baseline, local files):
+    # a user's second run, not a first one that builds them (changed, no AWS call).
+    shutil.copytree(private_data_dir / "home", pdd / "home", symlinks=True)
     return pdd
 
 
@@ -183,7 +190,9 @@ def run_job(
     recorder = Recorder(emulator.endpoint)
     recorder.start()
     cmd = [str(ee / "bin" / "ansible-runner"), "run", str(pdd), "-p", "site.yml", "--ident", ident]
+    before, start = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800, check=False)
+    wall, after = time.monotonic() - start, resource.getrusage(resource.RUSAGE_CHILDREN)
     calls = recorder.stop()
     artifacts = pdd / "artifacts" / ident
     stats: dict[str, dict[str, int]] = {}
@@ -191,13 +200,19 @@ def run_job(
         event = json.loads(event_file.read_text())
         if event.get("event") == "playbook_on_stats":
             stats = {k: v for k, v in event["event_data"].items() if isinstance(v, dict)}
-    return RunnerResult(
+    result = RunnerResult(
         rc=proc.returncode,
         status=(artifacts / "status").read_text().strip(),
         stdout=(artifacts / "stdout").read_text(),
         stats=stats,
         writes=[str(call) for call in mutating(calls)],
+        wall=wall,
+        # The job's process tree, as far as its processes were waited for (bench/README.md).
+        cpu=after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime,
     )
+    # The figures of each job (`pytest -rP` shows them): bench/RESULTS.md quotes the reruns'.
+    print(f"AWX-style job {ident}: wall {result.wall:.1f} s, CPU {result.cpu:.1f} s, load {os.getloadavg()}")
+    return result
 
 
 @pytest.fixture(scope="module")
