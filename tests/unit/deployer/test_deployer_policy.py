@@ -451,3 +451,14 @@ def test_another_service_linked_role_leaves_create_unscoped_but_conditioned() ->
     create = _statement(policy, "iam:CreateServiceLinkedRole")
     assert create["Resource"] == "*"
     assert "elasticbeanstalk.amazonaws.com" not in create["Condition"]["StringEquals"]["iam:AWSServiceName"]
+
+
+def test_the_tagging_api_signs_as_tagging_and_is_authorized_as_tag() -> None:
+    """The orphans role's GetResources (Resource Groups Tagging API): signing name `tagging`,
+    IAM action `tag:GetResources`, no resource type."""
+    request = entry(
+        "tagging", "POST", "/", {"ResourcesPerPage": 100}, "ResourceGroupsTaggingAPI_20170126.GetResources"
+    )
+    assert actions(request) == [("tag:GetResources", None)]
+    assert dp.unknown_calls([request]) == []
+    assert _statement(_policy([request]), "tag:GetResources")["Resource"] == "*"
