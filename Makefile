@@ -197,7 +197,8 @@ LONG_TESTS := $(SLOW_TESTS) $(FAULTS_TESTS)
 integration: integration-main integration-slow integration-faults
 
 integration-main: venv
-	$(BIN)/pytest -q --durations=10 tests/integration $(addprefix --ignore=,$(LONG_TESTS))
+	$(BIN)/pytest -q --durations=10 tests/integration --ignore=tests/integration/matrix \
+	  $(addprefix --ignore=,$(LONG_TESTS))
 
 integration-slow: venv prowler
 	TEST_EMULATOR_PORT=4650 $(BIN)/pytest -q --durations=10 $(SLOW_TESTS)

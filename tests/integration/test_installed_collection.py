@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from conftest import REGIONS, REPO_ROOT, Emulator, PlaybookRun
 from support.recorder import Recorder, mutating
 
@@ -97,9 +98,21 @@ def test_site_playbook_with_an_inventory_of_hosts_only(
     user_dir: Path, converged: PlaybookRun, main_emulator: Emulator, aws: Callable[..., Any]
 ) -> None:
     """On the account this checkout converged, the installed site playbook finds every resource as
-    its defaults define it: it reads them all, changes nothing and writes nothing."""
+    its defaults define it: it reads them all, changes nothing and writes nothing. The inventory
+    sets only the alarm subscriber the checkout's inventory sets (the defaults have none, and the
+    topic would lose it)."""
+    settings = yaml.safe_load((REPO_ROOT / "inventories" / "local" / "group_vars" / "all.yml").read_text())
     inventory = user_dir / "site-inventory.yml"
-    inventory.write_text("regions:\n  hosts:\n" + "".join(f"    {region}:\n" for region in REGIONS))
+    inventory.write_text(
+        yaml.safe_dump(
+            {
+                "regions": {
+                    "hosts": dict.fromkeys(REGIONS),
+                    "vars": {"monitoring_subscriptions": settings["monitoring_subscriptions"]},
+                }
+            }
+        )
+    )
     recorder = Recorder(main_emulator.endpoint)
     recorder.start()
     output = _playbook(
