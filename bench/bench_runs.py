@@ -43,6 +43,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 REPO = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(REPO), str(REPO / "tests"), str(REPO / "bench")]
 
@@ -278,7 +280,7 @@ def many_accounts_inventory(accounts: int) -> Path:
             },
         }
     }
-    (MANY_DIR / "hosts.yml").write_text(json.dumps(inventory, indent=1))
+    (MANY_DIR / "hosts.yml").write_text(yaml.safe_dump(inventory, explicit_start=True, sort_keys=False))
     return MANY_DIR
 
 
