@@ -156,7 +156,7 @@ def run_site(side: Side, name: str, args: list[str], extra_env: dict[str, str]) 
         ) as proc,
     ):
         stdout = proc.stdout.read() if proc.stdout else ""
-        _, status, usage = os.wait4(proc.pid, 0)
+        _pid, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - start
     calls = recorder.stop()
@@ -293,7 +293,7 @@ def measure_many(now: Side, installed: Side, accounts: int, repeat: int,
     if first.rc != 0:
         raise SystemExit(f"bench: the first converge of {2 * accounts} hosts failed (rc {first.rc})")
     checkpoint()
-    for _ in range(repeat):
+    for _attempt in range(repeat):
         for side in (now, installed):
             side.site(name, "-i", inventory)
             checkpoint()
@@ -326,7 +326,7 @@ def measure(sides: list[Side], repeat: int, levers: list[str], checkpoint: Calla
         else:
             converge(side)
     rounds = iter(range(repeat))
-    for _ in rounds:  # the first round, then the levers, then the other rounds
+    for _number in rounds:  # the first round, then the levers, then the other rounds
         _round(sides)
         checkpoint()
         break
@@ -335,7 +335,7 @@ def measure(sides: list[Side], repeat: int, levers: list[str], checkpoint: Calla
         env, args = LEVERS[lever]
         now.site(f"{BOTH}; lever: {lever}", *args, env=env)
         checkpoint()
-    for _ in rounds:
+    for _number in rounds:
         _round(sides)
         checkpoint()
 
