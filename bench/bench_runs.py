@@ -516,14 +516,14 @@ def report(base: Side, now: Side, levers: list[str], installed: Side | None = No
         "(linear strategy), inventory and emulator (moto, not strict); now is this checkout with",
         "its ansible.cfg against the strict emulator. Runs interleave (0.1.0, now, ...); medians.",
         "",
-        "## Goals (issue 9, part 3)",
+        "## Goals: fast no-op runs against 0.1.0",
         "",
         *goals(base, now),
         "",
     ]
     if installed:
         lines += [
-            "## Goals (issue 10: the installed collection, many accounts, CPU)",
+            "## Goals: the installed collection, many accounts, CPU",
             "",
             *issue_goals(now, installed, accounts),
             "",
