@@ -17,25 +17,19 @@ import io
 import json
 import zipfile
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
-import moto.iam.models
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from support.strict_clock import LAMBDA_TRUST, advance, install
 
 from scripts import strict_aws
 
 REGION = "us-east-1"
 RELEASE = 30.0  # seconds after DeleteFunction; tests move the clock past it (`wait_out`)
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
+TRUST = LAMBDA_TRUST
 VPC_ACCESS = {
     "Version": "2012-10-17",
     "Statement": [
@@ -50,23 +44,15 @@ VPC_ACCESS = {
         }
     ],
 }
-_CLOCK: dict[str, float] = {"offset": 0.0}
 
 
 def wait_out() -> None:
-    _CLOCK["offset"] += RELEASE + 1
+    advance(RELEASE + 1)
 
 
 @pytest.fixture(autouse=True)
 def strict_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_utcnow = strict_aws.utcnow
-    _CLOCK["offset"] = 0.0
-
-    def now() -> datetime:
-        return real_utcnow() + timedelta(seconds=_CLOCK["offset"])
-
-    for module in (strict_aws, moto.iam.models):
-        monkeypatch.setattr(module, "utcnow", now)
+    install(monkeypatch)
 
 
 @pytest.fixture

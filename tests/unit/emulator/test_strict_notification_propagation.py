@@ -13,14 +13,13 @@ import io
 import json
 import zipfile
 from collections.abc import Callable, Iterator
-from datetime import datetime, timedelta
 from typing import Any
 
 import boto3
-import moto.iam.models
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
+from support.strict_clock import LAMBDA_TRUST, advance, install
 
 from scripts import strict_aws
 
@@ -28,29 +27,16 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 DELAY = 30.0
 NOT_VALIDATED = ("InvalidArgument", "Unable to validate the following destination configurations")
-TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
-    ],
-}
-_CLOCK: dict[str, float] = {"offset": 0.0}
+TRUST = LAMBDA_TRUST
 
 
 def wait_out() -> None:
-    _CLOCK["offset"] += DELAY + 1
+    advance(DELAY + 1)
 
 
 @pytest.fixture(autouse=True)
 def strict_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_utcnow = strict_aws.utcnow
-    _CLOCK["offset"] = 0.0
-
-    def now() -> datetime:
-        return real_utcnow() + timedelta(seconds=_CLOCK["offset"])
-
-    for module in (strict_aws, moto.iam.models):
-        monkeypatch.setattr(module, "utcnow", now)
+    install(monkeypatch)
 
 
 @pytest.fixture
