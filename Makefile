@@ -10,7 +10,7 @@ STRICT ?= 1
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-PHONY_SLOW := integration-slow-a integration-slow-b
+PHONY_SLOW := integration-slow-a integration-slow-b integration-main-a integration-main-b
 .PHONY: $(PHONY_SLOW) help venv emulator emulator-stop demo converge check drift teardown aws-acceptance deployer-policy lint lock sanity changelog-lint ansible-test-units unit integration integration-main integration-slow integration-faults molecule localstack bench test test-long clean
 
 help:
@@ -200,9 +200,21 @@ LONG_TESTS := $(SLOW_TESTS) $(FAULTS_TESTS)
 
 integration: integration-main integration-slow integration-faults
 
-integration-main: venv
-	$(BIN)/pytest -q --durations=10 tests/integration --ignore=tests/integration/matrix \
-	  $(addprefix --ignore=,$(LONG_TESTS))
+# integration-main in two halves side by side (the tests wait on the emulator's AWS delays as much
+# as they compute): a, its own tests, port 4610; b, every other test of tests/integration but the
+# long ones and the matrix lanes' (tests/integration/matrix), port 4630.
+MAIN_A_TESTS := tests/integration/test_session_refresh.py tests/integration/test_check_mode_fidelity.py \
+  tests/integration/test_drift_report.py tests/integration/test_tags_group_vars.py \
+  tests/integration/test_account_settings.py tests/integration/test_security_services.py
+
+integration-main: integration-main-a integration-main-b
+
+integration-main-a: venv
+	TEST_EMULATOR_PORT=4610 $(BIN)/pytest -q --durations=10 $(MAIN_A_TESTS)
+
+integration-main-b: venv
+	TEST_EMULATOR_PORT=4630 $(BIN)/pytest -q --durations=10 tests/integration \
+	  --ignore=tests/integration/matrix $(addprefix --ignore=,$(LONG_TESTS) $(MAIN_A_TESTS))
 
 # Ports: each lane's tests use its port and up to 32 above it.
 integration-slow: integration-slow-a integration-slow-b
@@ -233,12 +245,13 @@ localstack: venv
 	LOCALSTACK_ENDPOINT=http://127.0.0.1:$(LOCALSTACK_PORT) $(BIN)/molecule test -s localstack; \
 	  rc=$$?; $(PY) scripts/localstack.py stop --port $(LOCALSTACK_PORT); exit $$rc
 
-# Two cores: Debian's headless Chromium for the report's browser test (`make browser`, apt, root),
-# then lint, the unit tests and ansible-test sanity side by side, then the integration tests
-# beside molecule. `make test-long` runs the long integration tests; .ci/run runs both.
+# Debian's headless Chromium for the report's browser test (`make browser`, apt, root),
+# then lint, the unit tests and ansible-test sanity side by side (two cores), then the two halves
+# of the integration tests beside molecule. `make test-long` runs the long integration tests;
+# .ci/run runs both.
 test: venv browser
 	$(MAKE) --no-print-directory -j2 --output-sync=target lint unit sanity
-	$(MAKE) --no-print-directory -j2 --output-sync=target integration-main molecule
+	$(MAKE) --no-print-directory -j3 --output-sync=target integration-main-a integration-main-b molecule
 
 test-long: venv prowler
 	$(MAKE) --no-print-directory -j2 --output-sync=target integration-slow-a integration-slow-b \
