@@ -10,7 +10,7 @@ STRICT ?= 1
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-PHONY_SLOW := integration-slow-a integration-slow-b integration-main-a integration-main-b
+PHONY_SLOW := integration-slow-a integration-slow-b integration-extra integration-main-a integration-main-b
 .PHONY: $(PHONY_SLOW) help venv emulator emulator-stop demo converge check drift teardown aws-acceptance deployer-policy lint lock sanity changelog-lint ansible-test-units unit integration integration-main integration-slow integration-faults molecule localstack bench test test-long clean
 
 help:
@@ -175,25 +175,26 @@ unit: venv
 
 # The integration tests: `integration-main` in `make test`; the long ones in `make test-long`, two
 # processes side by side (own emulator ports):
-# - integration-slow, in two halves that run side by side (integration-slow-a, -b):
-#   a: concurrent runs on one account under the state lock (docs/locking.md), the upgrade of an
-#      account each earlier release converged (tests/upgrade/releases.yml), the strict real-AWS
-#      scenarios, ten killed first converges and their reruns;
-#   b: the deployer policy under moto's IAM enforcement, two accounts x two regions, the
-#      teardown, the AWX-style run, prowler against verify, prowler's checks of the security
-#      services, orphans reported and removed;
+# - integration-slow, in two halves that run side by side (integration-slow-a, -b), in CI:
+#   a: the upgrade of an account each earlier release converged (tests/upgrade/releases.yml),
+#      prowler against verify, prowler's checks of the security services;
+#   b: the deployer policy under moto's IAM enforcement, the AWX-style run;
+# - integration-extra (make test-long, not CI: its length does not fit CI's hour beside the
+#   matrix): concurrent runs under the state lock (docs/locking.md), the strict real-AWS
+#   scenarios, ten killed first converges and their reruns, two accounts x two regions, the
+#   teardown, orphans reported and removed;
 # - integration-faults: the 135 bad-input cases (one run of as many hosts), the verify
 #   breakages, the rollout tolerance, and the fault tests (drift repaired, throttling, endpoint
 #   gone mid-run).
 FAULT_TESTS := tests/integration/test_fault_drift_repair.py tests/integration/test_fault_throttling.py \
   tests/integration/test_fault_emulator_down.py
-SLOW_A_TESTS := tests/integration/test_concurrent_runs.py tests/integration/test_upgrade.py \
-  tests/integration/test_real_aws_rules.py tests/integration/test_fault_killed.py
-SLOW_B_TESTS := tests/integration/test_deployer_policy.py tests/integration/test_multi_account.py \
-  tests/integration/test_teardown.py tests/integration/test_awx_runner.py \
-  tests/integration/test_prowler.py tests/integration/test_security_services_prowler.py \
-  tests/integration/test_orphans.py
-SLOW_TESTS := $(SLOW_A_TESTS) $(SLOW_B_TESTS)
+SLOW_A_TESTS := tests/integration/test_upgrade.py tests/integration/test_prowler.py \
+  tests/integration/test_security_services_prowler.py
+SLOW_B_TESTS := tests/integration/test_deployer_policy.py tests/integration/test_awx_runner.py
+EXTRA_TESTS := tests/integration/test_concurrent_runs.py tests/integration/test_real_aws_rules.py \
+  tests/integration/test_fault_killed.py tests/integration/test_multi_account.py \
+  tests/integration/test_teardown.py tests/integration/test_orphans.py
+SLOW_TESTS := $(SLOW_A_TESTS) $(SLOW_B_TESTS) $(EXTRA_TESTS)
 FAULTS_TESTS := tests/integration/test_bad_input.py tests/integration/test_verify_breakages.py \
   tests/integration/test_rollout.py $(FAULT_TESTS)
 LONG_TESTS := $(SLOW_TESTS) $(FAULTS_TESTS)
@@ -217,13 +218,16 @@ integration-main-b: venv
 	  --ignore=tests/integration/matrix $(addprefix --ignore=,$(LONG_TESTS) $(MAIN_A_TESTS))
 
 # Ports: each lane's tests use its port and up to 32 above it.
-integration-slow: integration-slow-a integration-slow-b
+integration-slow: integration-slow-a integration-slow-b integration-extra
 
 integration-slow-a: venv prowler
 	TEST_EMULATOR_PORT=4650 $(BIN)/pytest -q --durations=10 $(SLOW_A_TESTS)
 
 integration-slow-b: venv prowler
 	TEST_EMULATOR_PORT=4700 $(BIN)/pytest -q --durations=10 $(SLOW_B_TESTS)
+
+integration-extra: venv
+	TEST_EMULATOR_PORT=4800 $(BIN)/pytest -q --durations=10 $(EXTRA_TESTS)
 
 integration-faults: venv
 	TEST_EMULATOR_PORT=4670 $(BIN)/pytest -q --durations=10 $(FAULTS_TESTS)
@@ -255,7 +259,7 @@ test: venv browser
 
 test-long: venv prowler
 	$(MAKE) --no-print-directory -j2 --output-sync=target integration-slow-a integration-slow-b \
-	  integration-faults
+	  integration-extra integration-faults
 
 # CI after `make test` (.ci/run): the long integration lanes and the matrix lanes, two at a time,
 # then the matrix table.

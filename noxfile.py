@@ -9,7 +9,10 @@ The lanes are tests/matrix/lanes.yml. A lane's venv is its lock, tests/matrix/<l
 (`make lock`): requirements-dev.in with that ansible release, every package pinned with its
 hashes, installed with `pip install --require-hashes --no-deps`, then `pip check`. Its steps:
 - sanity: `ansible-test sanity` of that ansible-core, with its own tests/sanity/ignore-2.N.txt;
-- units: tests/unit;
+- units: the unit tests that run Ansible's or the collection's code (UNIT_TESTS: the plugins, the
+  roles, the distribution, the drift report, the IAM and monitoring templates); the emulator's,
+  the deployer policy generator's, the Lambda handlers' and the acceptance script's tests do not
+  depend on the Ansible release and run once, in `make test`;
 - lifecycle: on a private strict emulator, the site converged, rerun (changed=0, no write),
   dry-run (changed=0, no write) and verified (every control), tests/integration/matrix/.
 Each result goes to tests/output/matrix/<lane>.json; `nox -s matrix-table` prints the table
@@ -35,6 +38,15 @@ from scripts import lock  # noqa: E402
 
 OUTPUT = REPO_ROOT / "tests" / "output" / "matrix"
 STEPS = ("sanity", "units", "lifecycle")
+# The unit tests whose code depends on the Ansible release (see the module docstring).
+UNIT_TESTS = (
+    "tests/unit/plugins",
+    "tests/unit/roles",
+    "tests/unit/distribution",
+    "tests/unit/drift",
+    "tests/unit/iam",
+    "tests/unit/monitoring",
+)
 # The lifecycle's tests (tests/integration/matrix/test_lifecycle.py), a column each in the table.
 LIFECYCLE = {
     "converge": "test_converge",
@@ -106,7 +118,7 @@ def _lane(session: nox.Session, lane: str) -> None:
         pylint = [*sanity, "--test", "pylint", "plugins/"]
         _step(session, lane, "sanity", [*sanity, "--skip-test", "pylint"], pylint)
     if "units" in steps:
-        _step(session, lane, "units", ["pytest", "-q", "-p", "no:cacheprovider", "tests/unit"])
+        _step(session, lane, "units", ["pytest", "-q", "-p", "no:cacheprovider", *UNIT_TESTS])
     if "lifecycle" in steps:
         # Its own emulator port.
         env = {"TEST_EMULATOR_PORT": str(port)}
