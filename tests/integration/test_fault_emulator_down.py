@@ -23,6 +23,7 @@ from support.throttle_proxy import ThrottleProxy
 from test_verify import HOME
 
 DOWN_PORT = PORT + 6
+STALE = 60  # the shortest baseline_lock_stale_seconds accepted
 FRONT_PORT = PORT + 7
 SEED = 10
 # Few attempts, so that the run gives up on the refused endpoint in seconds (the setting's
@@ -102,7 +103,18 @@ def test_endpoint_down_mid_run_fails_clearly_and_rerun_converges(tmp_path: Path)
         with ThrottleProxy(server.endpoint, FRONT_PORT, rate=0) as front:
             through_front = Emulator(DOWN_PORT)
             through_front.endpoint = front.url
-            rerun: PlaybookRun = through_front.run_playbook(limit=HOME)
+            # The interrupted run could not release its state lock (docs/locking.md): the next run
+            # stops at the lock, naming that run, before any change; once the lock is older than
+            # baseline_lock_stale_seconds, a run breaks it (with a warning) and converges.
+            held: PlaybookRun = through_front.run_playbook(limit=HOME)
+            assert held.rc != 0 and any("is held by run" in m for m in held.failed_messages()), (
+                held.failed_messages(),
+                held.stderr[-2000:],
+            )
+            time.sleep(STALE + 1)
+            rerun: PlaybookRun = through_front.run_playbook(
+                limit=HOME, extra_vars={"baseline_lock_stale_seconds": STALE}
+            )
             assert rerun.rc == 0, (rerun.failed_messages(), rerun.stderr)
             assert not failed_results(rerun.output)
             assert rerun.changed(HOME) > 0  # it finished what the first run had left
