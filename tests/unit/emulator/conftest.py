@@ -13,6 +13,7 @@ from unittest import mock
 import pytest
 from moto.awslambda import urls as lambda_urls
 from moto.awslambda.responses import LambdaResponse
+from support import strict_clock as simulated_clock
 
 from scripts import strict_aws
 
@@ -39,3 +40,9 @@ def strict_patches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         )
         stack.callback(strict_aws.CONFIG.update, saved)
         yield
+
+
+@pytest.fixture
+def strict_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The simulated clock of tests/support/strict_clock.py (advance() moves it)."""
+    simulated_clock.install(monkeypatch)

@@ -23,7 +23,7 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
-from support.strict_clock import LAMBDA_TRUST, advance, install
+from support.strict_clock import LAMBDA_TRUST, advance
 
 from scripts import strict_aws
 
@@ -50,9 +50,7 @@ def wait_out() -> None:
     advance(RELEASE + 1)
 
 
-@pytest.fixture(autouse=True)
-def strict_clock(monkeypatch: pytest.MonkeyPatch) -> None:
-    install(monkeypatch)
+pytestmark = pytest.mark.usefixtures("strict_clock")
 
 
 @pytest.fixture
