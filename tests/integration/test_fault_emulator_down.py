@@ -95,7 +95,8 @@ def test_endpoint_down_mid_run_fails_clearly_and_rerun_converges(tmp_path: Path)
         reasons = msg_values(printed)
         assert reasons, printed[-3000:]
         for reason in reasons:
-            assert f'endpoint URL: "http://127.0.0.1:{FRONT_PORT}/"' in reason, reasons
+            # botocore names the URL it tried: the endpoint, with the bucket's path for S3.
+            assert f'endpoint URL: "http://127.0.0.1:{FRONT_PORT}/' in reason, reasons
             assert "Could not connect to the endpoint URL" in reason or "Connection was closed" in reason, (
                 reasons
             )
