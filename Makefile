@@ -204,8 +204,7 @@ integration: integration-main integration-slow integration-faults
 # integration-main in two halves side by side (the tests wait on the emulator's AWS delays as much
 # as they compute): a, its own tests, port 4610; b, every other test of tests/integration but the
 # long ones and the matrix lanes' (tests/integration/matrix), port 4630.
-MAIN_A_TESTS := tests/integration/test_session_refresh.py tests/integration/test_check_mode_fidelity.py \
-  tests/integration/test_drift_report.py tests/integration/test_tags_group_vars.py \
+MAIN_A_TESTS := tests/integration/test_session_refresh.py tests/integration/test_tags_group_vars.py \
   tests/integration/test_account_settings.py tests/integration/test_security_services.py
 
 integration-main: integration-main-a integration-main-b
@@ -262,12 +261,13 @@ test-long: venv prowler
 	  integration-extra integration-faults
 
 # CI after `make test` (.ci/run): the long integration lanes and the matrix lanes, two at a time,
-# then the matrix table.
+# the longest first (faults about 15 min, slow-a 14, slow-b 9, each matrix lane 7: so no long lane
+# runs alone at the end), then the matrix table.
 .PHONY: ci-long
 ci-long: venv prowler
 	rm -rf tests/output/matrix
-	$(MAKE) --no-print-directory -j2 --output-sync=target integration-slow-a integration-slow-b \
-	  $(addprefix matrix-,$(MATRIX_LANES)) integration-faults; \
+	$(MAKE) --no-print-directory -j2 --output-sync=target integration-faults integration-slow-a \
+	  integration-slow-b $(addprefix matrix-,$(MATRIX_LANES)); \
 	  rc=$$?; $(MAKE) --no-print-directory matrix-table || rc=1; exit $$rc
 
 # The version matrix (noxfile.py, tests/matrix/lanes.yml): one lane per supported ansible release
