@@ -95,7 +95,12 @@ def test_each_account_holds_its_own_buckets_only(runs, account) -> None:
     for account_id in ACCOUNTS:
         names = sorted(b["Name"] for b in account(account_id, "s3").list_buckets()["Buckets"])
         expected = sorted(
-            [f"secureinfra-{kind}-{account_id}-{region}" for kind in ("data", "logs") for region in REGIONS]
+            # data, logs and (security_services) Config's delivery bucket in each region
+            [
+                f"secureinfra-{kind}-{account_id}-{region}"
+                for kind in ("data", "logs", "config")
+                for region in REGIONS
+            ]
             + [f"secureinfra-trail-{account_id}-us-east-1"]
         )
         assert names == expected

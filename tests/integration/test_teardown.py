@@ -98,16 +98,23 @@ def tagged(server: Emulator, region: str) -> list[str]:
 
 def kept_stores(region: str) -> set[str]:
     """The data stores a teardown without teardown_destroy_data keeps (key ARNs vary: prefix)."""
+    # The buckets (S3 lists them in every region): data, logs, Config's delivery bucket, the trail's.
     stores = {
-        f"arn:aws:s3:::{PREFIX}-{purpose}-{ACCOUNT}-{r}" for r in REGIONS for purpose in ("data", "logs")
+        f"arn:aws:s3:::{PREFIX}-{purpose}-{ACCOUNT}-{r}"
+        for r in REGIONS
+        for purpose in ("data", "logs", "config")
     }
     stores.add(f"arn:aws:s3:::{PREFIX}-trail-{ACCOUNT}-{HOME}")
     stores.add(f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{PREFIX}-data")
+    # The flow logs' records (the flow log and its delivery role go).
+    stores.add(f"arn:aws:logs:{region}:{ACCOUNT}:log-group:/{PREFIX}/vpc-flow-logs/{PREFIX}-{region}")
     return stores
 
 
-def leftovers(server: Emulator, region: str) -> dict[str, list[str]]:
-    """What the site makes, other than the data stores, that still exists in the region."""
+def leftovers(server: Emulator, region: str, data_kept: bool = True) -> dict[str, list[str]]:
+    """What the site makes, other than the data stores (data_kept), that still exists in the region."""
+    kept_groups = {f"/{PREFIX}/vpc-flow-logs/{PREFIX}-{region}"} if data_kept else set()
+
     def c(service: str) -> Any:
         return client(server, service, region)
 
@@ -124,7 +131,7 @@ def leftovers(server: Emulator, region: str) -> dict[str, list[str]]:
         "log groups": [
             g["logGroupName"]
             for g in c("logs").describe_log_groups()["logGroups"]
-            if PREFIX in g["logGroupName"]
+            if PREFIX in g["logGroupName"] and g["logGroupName"] not in kept_groups
         ],
         "metric filters": [f["filterName"] for f in c("logs").describe_metric_filters()["metricFilters"]],
         "queues": c("sqs").list_queues().get("QueueUrls", []),
@@ -297,7 +304,7 @@ def test_converge_again_then_destroy_data(server: Emulator, runs: dict[str, Any]
             a for a in kms.list_aliases()["Aliases"] if a["AliasName"].startswith(f"alias/{PREFIX}")
         ] == []
         assert tagged(server, region) == [f"arn:aws:kms:{region}:{ACCOUNT}:key/{keys[region]}"]
-        assert leftovers(server, region) == {}
+        assert leftovers(server, region, data_kept=False) == {}
 
     again = teardown(server, teardown_destroy_data=True)
     assert again.rc == 0, again.stderr
