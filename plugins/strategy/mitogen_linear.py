@@ -24,9 +24,6 @@ checkout. The logic that was the checkout's shim (scripts/mitogen, before 0.3.0)
      The list cannot change during a run, so it is made once, in the controller process the
      workers are forked from.
 
-And, with or without mitogen, the controller's heap is frozen (gc.freeze) when each play's
-strategy is made, before the play forks its workers (_freeze_heap).
-
 The fixes are applied when the strategy is made (in the controller, before any worker forks),
 not when the plugin is imported, so `ansible-doc` and the sanity tests import it without side
 effects.
@@ -62,7 +59,6 @@ notes:
 """
 
 import functools  # noqa: E402
-import gc  # noqa: E402
 import os  # noqa: E402
 
 import ansible.collections.list  # noqa: E402
@@ -122,22 +118,6 @@ def _tune_mitogen() -> None:
     ansible_mitogen.planner._load_collections = _load_collections  # pylint: disable=protected-access
 
 
-def _freeze_heap() -> None:
-    """Exempt the controller's objects so far (the parsed playbooks, roles and inventory) from the
-    cyclic garbage collector, before the play forks its workers (one per host and task).
-
-    A forked worker inherits the controller's heap: each collection the collector makes in it walks
-    every inherited object again, and writing their GC headers copies their pages (Python's gc
-    documentation: gc.freeze() before a POSIX fork() makes the collector copy-on-write friendly).
-    Frozen objects are still freed by reference counting. SECUREINFRA_GC_FREEZE=0 turns it off (a
-    lever of `make bench`).
-    """
-    if os.environ.get("SECUREINFRA_GC_FREEZE") == "0":
-        return
-    gc.collect()
-    gc.freeze()
-
-
 if _MITOGEN is not None:
 
     class StrategyModule(_MITOGEN):  # type: ignore[misc,valid-type]
@@ -146,7 +126,6 @@ if _MITOGEN is not None:
         def __init__(self, *args, **kwargs):
             _tune_mitogen()
             super().__init__(*args, **kwargs)
-            _freeze_heap()
 
 else:
 
@@ -157,4 +136,3 @@ else:
             super().__init__(*args, **kwargs)
             # Display de-duplicates warnings: one per run, however many plays.
             display.warning(FALLBACK_WARNING.format(reason=_MISSING))
-            _freeze_heap()

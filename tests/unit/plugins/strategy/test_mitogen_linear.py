@@ -69,59 +69,8 @@ def fallback_warnings(module: ModuleType, monkeypatch: pytest.MonkeyPatch) -> li
     linear = ansible.plugins.strategy.linear.StrategyModule
     monkeypatch.setattr(linear, "__init__", lambda self, *a, **k: None)
     monkeypatch.setattr(module.display, "warning", warnings.append)
-    monkeypatch.setattr(module, "gc", FakeGc())  # not this test process's heap
     module.StrategyModule(object())
-    assert module.gc.calls == ["collect", "freeze"]  # the fallback freezes the heap too
     return warnings
-
-
-class FakeGc:
-    """Records the collector calls _freeze_heap makes."""
-
-    def __init__(self) -> None:
-        self.calls: list[str] = []
-
-    def collect(self) -> int:
-        self.calls.append("collect")
-        return 0
-
-    def freeze(self) -> None:
-        self.calls.append("freeze")
-
-
-def test_the_heap_is_frozen_before_the_workers_fork(monkeypatch: pytest.MonkeyPatch) -> None:
-    module = load_plugin()
-    monkeypatch.setattr(module, "gc", FakeGc())
-    monkeypatch.delenv("SECUREINFRA_GC_FREEZE", raising=False)
-    module._freeze_heap()
-    assert module.gc.calls == ["collect", "freeze"]
-
-
-def test_the_freeze_lever_turns_it_off(monkeypatch: pytest.MonkeyPatch) -> None:
-    module = load_plugin()
-    monkeypatch.setattr(module, "gc", FakeGc())
-    monkeypatch.setenv("SECUREINFRA_GC_FREEZE", "0")
-    module._freeze_heap()
-    assert module.gc.calls == []
-
-
-def test_a_real_freeze_leaves_reference_counting_alone() -> None:
-    """What the controller relies on: a frozen object is freed when its last reference goes."""
-    import gc
-    import weakref
-
-    class Thing:
-        pass
-
-    thing = Thing()
-    gone = weakref.ref(thing)
-    gc.freeze()
-    try:
-        assert gc.get_freeze_count() > 0
-        del thing
-        assert gone() is None
-    finally:
-        gc.unfreeze()
 
 
 def test_with_mitogen_it_is_mitogens_linear_strategy() -> None:
@@ -244,7 +193,9 @@ def test_the_play_keyword_respects_the_users_choice(
     strategy = _plays()[0][1]["strategy"]
     playbook = PROBE.format(strategy=yaml.safe_dump(strategy, default_style='"', width=1000).strip())
     (tmp_path / "probe.yml").write_text(playbook)
-    (tmp_path / "ansible.cfg").write_text(f"[defaults]\ncollections_path = {COLLECTIONS}\n")
+    (tmp_path / "ansible.cfg").write_text(
+        f"[defaults]\ncollections_path = {COLLECTIONS}\n"
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env.update({"ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"})
     env.update({k: v for k, v in setting.items() if k.startswith("ANSIBLE_")})
