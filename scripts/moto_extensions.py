@@ -36,6 +36,12 @@ every later run would delete it again. The emulator resolves an ARN to its trail
 Its DescribeTrails also ignores trailNameList and answers every trail, so a module that asks
 for one trail in an account with two takes the wrong one. The emulator filters the answer as
 AWS documents (API_DescribeTrails): a name matches a trail of the current region, an ARN any.
+Its GetEventSelectors and GetInsightSelectors look the trail up in the current region only, so in
+another region of a multi-region trail (where DescribeTrails lists it, as a shadow trail) its
+ARN is "Unknown trail"; as GetTrailStatus does for a shadow trail (API_GetTrailStatus: in a
+non-home Region, the trail's ARN), the emulator answers these two reads with the home region's
+trail when the ARN names a multi-region trail of the same account. Writes (PutEventSelectors)
+still answer from the home region only.
 
 moto 5.2.5 has no CloudWatch Logs AssociateKmsKey or DisassociateKmsKey (NotImplementedError, an
 HTTP 500). secureinfra.baseline.cloudwatchlogs_log_groups calls AssociateKmsKey when a log group's
@@ -83,7 +89,8 @@ from typing import Any
 
 import xmltodict
 from moto.awslambda.models import LambdaFunction
-from moto.cloudtrail.models import CloudTrailBackend
+from moto.cloudtrail.exceptions import TrailNotFoundException
+from moto.cloudtrail.models import CloudTrailBackend, cloudtrail_backends
 from moto.cloudtrail.responses import CloudTrailResponse
 from moto.iam.access_control import IAMPolicyStatement, PermissionResult
 from moto.kms.models import kms_backends
@@ -225,6 +232,34 @@ def _describe_trails(original: Any) -> Any:
     return describe_trails
 
 
+def _shadow_trail_read(original: Any) -> Any:
+    """A read of a trail's selectors by the ARN of a multi-region trail of another region."""
+
+    def read(self: CloudTrailBackend, trail_name: str) -> Any:
+        try:
+            return original(self, trail_name)
+        except TrailNotFoundException:
+            home = _home_region_backend(self, trail_name)
+            if home is None:
+                raise
+            return original(home, trail_name)
+
+    return read
+
+
+def _home_region_backend(backend: CloudTrailBackend, arn: str) -> CloudTrailBackend | None:
+    """The backend of the home region of the multi-region trail `arn` names, in the same account."""
+    parts = arn.split(":")
+    if len(parts) != 6 or parts[2] != "cloudtrail" or parts[4] != backend.account_id:
+        return None
+    region = parts[3]
+    if region == backend.region_name or region not in cloudtrail_backends[backend.account_id]:
+        return None
+    home = cloudtrail_backends[backend.account_id][region]
+    trail = next((t for t in home.trails.values() if t.arn == arn), None)
+    return home if trail is not None and trail.is_multi_region else None
+
+
 def _statement_evaluation(original: Any) -> Any:
     def is_action_permitted(
         self: IAMPolicyStatement,
@@ -324,6 +359,8 @@ _PATCHES: list[tuple[Any, str, Any]] = [
     (LambdaFunction, "get_configuration", _lambda_configuration),
     (CloudTrailBackend, "delete_trail", _delete_trail),
     (CloudTrailResponse, "describe_trails", _describe_trails),
+    (CloudTrailBackend, "get_event_selectors", _shadow_trail_read),
+    (CloudTrailBackend, "get_insight_selectors", _shadow_trail_read),
     (SimpleSystemManagerBackend, "put_parameter", _put_parameter),
     (MetricFilters, "add_filter", _put_metric_filter),
     *strict_aws.PATCHES,

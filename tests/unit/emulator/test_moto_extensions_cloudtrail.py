@@ -1,4 +1,5 @@
-"""scripts/moto_extensions.py: DeleteTrail by ARN, as AWS accepts it (moto 5.2.5 looks up names)."""
+"""scripts/moto_extensions.py: DeleteTrail by ARN, as AWS accepts it (moto 5.2.5 looks up names);
+DescribeTrails' trailNameList; a multi-region trail's selectors read by its ARN in another region."""
 
 from __future__ import annotations
 
@@ -57,3 +58,33 @@ def test_extension_describes_only_the_trails_asked_for(cloudtrail: object) -> No
         assert [trail["Name"] for trail in by_arn] == ["the-trail"]
         # A name names a trail of the current region only (its ARN reaches the others).
         assert west.describe_trails(trailNameList=["the-trail"])["trailList"] == []
+
+
+def test_plain_moto_cannot_read_the_selectors_of_a_shadow_trail(cloudtrail: object) -> None:
+    arn = cloudtrail.describe_trails()["trailList"][0]["TrailARN"]  # type: ignore[attr-defined]
+    west = boto3.client("cloudtrail", region_name="us-west-1")
+    with pytest.raises(west.exceptions.TrailNotFoundException):
+        west.get_event_selectors(TrailName=arn)
+
+
+@pytest.mark.parametrize("method", ["get_event_selectors", "get_insight_selectors"])
+def test_extension_reads_a_shadow_trail_by_arn(cloudtrail: object, method: str) -> None:
+    cloudtrail.put_event_selectors(  # type: ignore[attr-defined]
+        TrailName="the-trail", EventSelectors=[{"ReadWriteType": "All", "IncludeManagementEvents": True}]
+    )
+    arn = cloudtrail.describe_trails()["trailList"][0]["TrailARN"]  # type: ignore[attr-defined]
+    west = boto3.client("cloudtrail", region_name="us-west-1")
+    patched = moto_extensions._shadow_trail_read(getattr(CloudTrailBackend, method))
+    with mock.patch.object(CloudTrailBackend, method, patched):
+        answer = getattr(west, method)(TrailName=arn)
+        assert answer["TrailARN"] == arn
+        if method == "get_event_selectors":
+            assert answer["EventSelectors"] == getattr(cloudtrail, method)(TrailName=arn)["EventSelectors"]
+        # By name, only the current region's trails; a single-region trail's ARN, only its region.
+        with pytest.raises(west.exceptions.TrailNotFoundException):
+            getattr(west, method)(TrailName="the-trail")
+        cloudtrail.create_trail(Name="east-only", S3BucketName="trail-bucket")  # type: ignore[attr-defined]
+        east_only = cloudtrail.describe_trails(trailNameList=["east-only"])["trailList"]  # type: ignore[attr-defined]
+        single = next(t["TrailARN"] for t in east_only if t["Name"] == "east-only")
+        with pytest.raises(west.exceptions.TrailNotFoundException):
+            getattr(west, method)(TrailName=single)
