@@ -97,6 +97,7 @@ from moto.kms.models import kms_backends
 from moto.logs.exceptions import InvalidParameterException, ResourceNotFoundException
 from moto.logs.metric_filters import MetricFilters
 from moto.logs.responses import LogsResponse
+from moto.moto_api._internal.recorder.models import Recorder
 from moto.s3.responses import S3Response
 from moto.ssm.models import SimpleSystemManagerBackend
 
@@ -350,7 +351,26 @@ def _put_parameter(original: Any) -> Any:
     return put_parameter
 
 
+_RECORD_LOCK = threading.Lock()
+
+
+def _record_request(original: Any) -> Any:
+    """One request's line of the recording at a time.
+
+    moto's recorder appends each request as a JSON line in two buffered writes; the server's threads
+    (two hosts' modules at once) could interleave them, so that a line of the recording could not be
+    read and the test reading it failed (seen once in test_prowler.py's converge).
+    """
+
+    def record_request(self: Recorder, *args: Any, **kwargs: Any) -> None:
+        with _RECORD_LOCK:
+            original(self, *args, **kwargs)
+
+    return record_request
+
+
 _PATCHES: list[tuple[Any, str, Any]] = [
+    (Recorder, "_record_request", _record_request),
     (IAMPolicyStatement, "is_action_permitted", _statement_evaluation),
     (S3Response, "_bucket_response", metrics_handler),
     (S3Response, "_notification_config_from_body", notification_parser),

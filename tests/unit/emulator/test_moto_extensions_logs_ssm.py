@@ -161,3 +161,37 @@ def test_plain_moto_lets_two_concurrent_creations_succeed(aws: None) -> None:
 def test_the_extension_creates_a_name_once(aws: None) -> None:
     put = moto_extensions._put_parameter(SimpleSystemManagerBackend.put_parameter)
     assert _race(put) == ["created", "exists"]
+
+
+def _overlaps(record: Any, wait: float) -> int:
+    """Two threads record; how many times one entered while the other was inside (each waits up
+    to `wait` seconds inside for the other, as a line's two buffered writes leave room for it)."""
+    inside = {"now": 0, "overlaps": 0}
+    guard = threading.Lock()
+    both = threading.Event()
+
+    def slow_original(_self: Any, *_args: Any, **_kwargs: Any) -> None:
+        with guard:
+            inside["overlaps"] += inside["now"]
+            inside["now"] += 1
+            if inside["now"] == 2:
+                both.set()
+        both.wait(wait)
+        with guard:
+            inside["now"] -= 1
+
+    patched = record(slow_original) if record else slow_original
+    threads = [threading.Thread(target=patched, args=(None, "request")) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return inside["overlaps"]
+
+
+def test_plain_recording_lets_two_requests_write_at_once() -> None:
+    assert _overlaps(None, wait=10) == 1
+
+
+def test_the_extension_records_one_request_at_a_time() -> None:
+    assert _overlaps(moto_extensions._record_request, wait=0.3) == 0
