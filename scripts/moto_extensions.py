@@ -81,6 +81,7 @@ Real AWS and LocalStack implement these natively; nothing here runs against them
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -340,15 +341,22 @@ def _put_metric_filter(original: Any) -> Any:
     return add_filter
 
 
+def _serialized(original: Any, lock: threading.Lock) -> Any:
+    """`original`, one call at a time across the server's threads."""
+
+    @functools.wraps(original)
+    def serialized(self: Any, *args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return original(self, *args, **kwargs)
+
+    return serialized
+
+
 _PUT_PARAMETER_LOCK = threading.Lock()
 
 
 def _put_parameter(original: Any) -> Any:
-    def put_parameter(self: SimpleSystemManagerBackend, *args: Any, **kwargs: Any) -> Any:
-        with _PUT_PARAMETER_LOCK:
-            return original(self, *args, **kwargs)
-
-    return put_parameter
+    return _serialized(original, _PUT_PARAMETER_LOCK)
 
 
 _RECORD_LOCK = threading.Lock()
@@ -362,11 +370,7 @@ def _record_request(original: Any) -> Any:
     read and the test reading it failed (seen once in test_prowler.py's converge).
     """
 
-    def record_request(self: Recorder, *args: Any, **kwargs: Any) -> None:
-        with _RECORD_LOCK:
-            original(self, *args, **kwargs)
-
-    return record_request
+    return _serialized(original, _RECORD_LOCK)
 
 
 _PATCHES: list[tuple[Any, str, Any]] = [
