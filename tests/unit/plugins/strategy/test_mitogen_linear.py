@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.abc
 import importlib.util
+import json
 import os
 import subprocess
 import sys
@@ -121,7 +122,10 @@ def test_without_mitogen_it_is_linear_with_one_warning(refuse, monkeypatch: pyte
     refuse(ModuleNotFoundError("No module named 'ansible_mitogen'", name="ansible_mitogen"))
     module = load_plugin()
     assert module._MITOGEN is None
-    assert module.StrategyModule.__mro__[1] is ansible.plugins.strategy.linear.StrategyModule
+    assert module.StrategyModule.__mro__[1:3] == (
+        module._ControllerTasks,
+        ansible.plugins.strategy.linear.StrategyModule,
+    )
     (warning,) = fallback_warnings(module, monkeypatch)
     assert "mitogen cannot be imported" in warning  # tests/integration/test_awx_runner.py looks for it
     assert "No module named 'ansible_mitogen'" in warning
@@ -193,9 +197,7 @@ def test_the_play_keyword_respects_the_users_choice(
     strategy = _plays()[0][1]["strategy"]
     playbook = PROBE.format(strategy=yaml.safe_dump(strategy, default_style='"', width=1000).strip())
     (tmp_path / "probe.yml").write_text(playbook)
-    (tmp_path / "ansible.cfg").write_text(
-        f"[defaults]\ncollections_path = {COLLECTIONS}\n"
-    )
+    (tmp_path / "ansible.cfg").write_text(f"[defaults]\ncollections_path = {COLLECTIONS}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}
     env.update({"ANSIBLE_CONFIG": str(tmp_path / "ansible.cfg"), "ANSIBLE_NOCOLOR": "1"})
     env.update({k: v for k, v in setting.items() if k.startswith("ANSIBLE_")})
@@ -207,3 +209,168 @@ def test_the_play_keyword_respects_the_users_choice(
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert f"STRATEGY={expected}" in proc.stdout, proc.stdout
+
+
+# Controller-only tasks run in the controller (CONTROLLER_ACTIONS). Ansible's own way, a worker forked
+# per task (SECUREINFRA_CONTROLLER_TASKS=fork), is the judge: the same playbook gives the same result
+# per host and task, in both modes and in check mode. Two hosts; failures, rescues, loops, skips,
+# registers, no_log, run_once, check mode, facts that later tasks and a forked module task read.
+INLINE_PROBE = """
+- hosts: all
+  connection: local
+  gather_facts: false
+  strategy: secureinfra.baseline.mitogen_linear
+  vars:
+    base: "{{ inventory_hostname | upper }}"
+  tasks:
+    - name: A fact from a lazy var
+      ansible.builtin.set_fact:
+        derived: "{{ base ~ '-' ~ (groups['all'] | length) }}"
+        cacheable_one: 1
+      register: fact_result
+    - name: A loop of facts, registered
+      ansible.builtin.set_fact:
+        "item_{{ item }}": "{{ derived ~ item }}"
+      loop: [a, b]
+      register: looped
+    - name: Skipped on one host
+      ansible.builtin.set_fact:
+        only_h1: true
+      when: inventory_hostname == 'h1'
+    - name: An assert that holds, quietly
+      ansible.builtin.assert:
+        that: [derived is match('H'), looped.results | length == 2]
+        quiet: true
+    - name: Argument validation that passes
+      ansible.builtin.validate_argument_spec:
+        argument_spec:
+          value: {type: int, required: true}
+        provided_arguments:
+          value: 3
+    - name: Run once
+      ansible.builtin.set_fact:
+        once: "{{ ansible_play_hosts | join(',') }}"
+      run_once: true
+    - name: A secret
+      ansible.builtin.set_fact:
+        secret: "s3cr3t-{{ inventory_hostname }}"
+      no_log: true
+    - name: Check mode of the task
+      ansible.builtin.debug:
+        msg: >-
+          check={{ ansible_check_mode }} derived={{ derived }} once={{ once }}
+          only={{ only_h1 | default(false) }}
+    - name: A forked module task reads the facts
+      ansible.builtin.command: "echo {{ derived }} {{ item_a }} {{ secret | length }}"
+      changed_when: false
+      check_mode: false
+      register: echoed
+    - name: A failing assert on one host, ignored
+      ansible.builtin.assert:
+        that: [inventory_hostname == 'h2']
+        fail_msg: "not h2: {{ inventory_hostname }}"
+      ignore_errors: true
+    - name: A block that fails and rescues
+      block:
+        - name: Fail on h1
+          ansible.builtin.fail:
+            msg: "failing {{ inventory_hostname }}"
+          when: inventory_hostname == 'h1'
+        - name: Argument validation that fails on h2
+          ansible.builtin.validate_argument_spec:
+            argument_spec:
+              value: {type: int, required: true}
+            provided_arguments:
+              value: not-a-number
+          when: inventory_hostname == 'h2'
+      rescue:
+        - name: Rescued
+          ansible.builtin.set_fact:
+            rescued_msg: "{{ ansible_failed_result.msg }}"
+    - name: The outcome
+      ansible.builtin.debug:
+        msg: "{{ echoed.stdout }}|{{ rescued_msg }}"
+    - name: An assert that fails on h1 and stops it
+      ansible.builtin.assert:
+        that: [inventory_hostname != 'h1']
+        fail_msg: "h1 stops here"
+    - name: Only h2 gets here
+      ansible.builtin.debug:
+        msg: "{{ inventory_hostname }} after the failure"
+"""
+
+_VOLATILE = ("duration", "start", "end", "delta")
+
+
+def _run_probe(tmp_path: Path, mode: str, check: bool) -> tuple[int, list[tuple[str, str, dict]], dict]:
+    (tmp_path / "probe.yml").write_text(INLINE_PROBE)
+    (tmp_path / "hosts.yml").write_text(
+        f"all:\n  hosts:\n    h1:\n    h2:\n  vars:\n    ansible_python_interpreter: {sys.executable}\n"
+    )
+    (tmp_path / "ansible.cfg").write_text(f"[defaults]\ncollections_path = {COLLECTIONS}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "SECUREINFRA_"))}
+    env.update(
+        ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"),
+        ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
+        ANSIBLE_DEPRECATION_WARNINGS="0",
+        SECUREINFRA_CONTROLLER_TASKS=mode,
+    )
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "hosts.yml", "probe.yml"]
+    proc = subprocess.run(
+        cmd + (["--check"] if check else []),
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    output = json.loads(proc.stdout)
+    results = [
+        (task["task"]["name"], host, {k: v for k, v in result.items() if k not in _VOLATILE})
+        for play in output["plays"]
+        for task in play["tasks"]
+        for host, result in sorted(task["hosts"].items())
+    ]
+    return proc.returncode, results, output["stats"]
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["run", "check mode"])
+def test_controller_tasks_give_what_forked_workers_give(check: bool, tmp_path: Path) -> None:
+    plugin = load_plugin()
+    assert plugin._WORKER_API, "this ansible-core's worker API is unknown: every task forks"
+    inline = _run_probe(tmp_path, "", check)
+    forked = _run_probe(tmp_path, "fork", check)
+    assert inline == forked
+    code, results, stats = inline
+    assert code == 2  # h1 failed
+    assert stats["h1"]["rescued"] == 1 and stats["h2"]["rescued"] == 1
+    by_task = {(name, host): result for name, host, result in results}
+    assert by_task[("Check mode of the task", "h2")]["msg"] == (
+        f"check={check} derived=H2-2 once=h1,h2 only=False"
+    )
+    assert by_task[("A secret", "h1")]["censored"].startswith("the output has been hidden")
+    assert by_task[("Skipped on one host", "h2")]["skipped"] is True
+    assert by_task[("A failing assert on one host, ignored", "h1")]["msg"] == "not h2: h1"
+    assert by_task[("The outcome", "h1")]["msg"] == "H1-2 H1-2a 9|failing h1"
+    assert by_task[("The outcome", "h2")]["msg"].startswith("H2-2 H2-2a 9|")
+    assert "not-a-number" in by_task[("The outcome", "h2")]["msg"]
+    assert by_task[("An assert that fails on h1 and stops it", "h1")]["msg"] == "h1 stops here"
+    assert ("Only h2 gets here", "h1") not in by_task
+
+
+def test_which_tasks_run_in_the_controller(monkeypatch: pytest.MonkeyPatch) -> None:
+    plugin = load_plugin()
+    from ansible.playbook.task import Task
+
+    def task(**data: object) -> Task:
+        return Task.load(data)
+
+    assert plugin.runs_in_controller(task(action="ansible.builtin.set_fact", args={"a": 1}))
+    assert plugin.runs_in_controller(task(action="assert", args={"that": ["true"]}))
+    assert plugin.runs_in_controller(task(action="secureinfra.baseline.warn", args={"msg": "m"}))
+    assert not plugin.runs_in_controller(task(action="ansible.builtin.command", args={"cmd": "true"}))
+    assert not plugin.runs_in_controller(task(action="set_fact", args={"a": 1}, until="a", retries=2))
+    assert not plugin.runs_in_controller(task(action="set_fact", args={"a": 1}, delegate_to="h2"))
+    monkeypatch.setenv("SECUREINFRA_CONTROLLER_TASKS", "fork")
+    assert not plugin.runs_in_controller(task(action="set_fact", args={"a": 1}))
