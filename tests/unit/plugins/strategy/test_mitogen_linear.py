@@ -265,6 +265,25 @@ INLINE_PROBE = """
       changed_when: false
       check_mode: false
       register: echoed
+    - name: A module task skipped on h2
+      ansible.builtin.command: "echo {{ derived }}"
+      changed_when: false
+      check_mode: false
+      when: inventory_hostname == 'h1'
+    - name: A block skipped on h1
+      when: inventory_hostname != 'h1' and derived is defined
+      block:
+        - name: A module task in it
+          ansible.builtin.command: "echo {{ missing_on_purpose | default('block') }}"
+          changed_when: false
+          check_mode: false
+    - name: A skipped module task with an undefined argument
+      ansible.builtin.command: "echo {{ undefined_var }}"
+      when: undefined_var is defined
+    - name: A condition that fails to evaluate, ignored
+      ansible.builtin.command: echo never
+      when: undefined_var.attribute
+      ignore_errors: true
     - name: A failing assert on one host, ignored
       ansible.builtin.assert:
         that: [inventory_hostname == 'h2']
@@ -357,13 +376,57 @@ def test_controller_tasks_give_what_forked_workers_give(check: bool, tmp_path: P
     assert "not-a-number" in by_task[("The outcome", "h2")]["msg"]
     assert by_task[("An assert that fails on h1 and stops it", "h1")]["msg"] == "h1 stops here"
     assert ("Only h2 gets here", "h1") not in by_task
+    assert by_task[("A module task skipped on h2", "h2")]["skipped"] is True
+    assert by_task[("A module task skipped on h2", "h1")]["stdout"] == "H1-2"
+    assert by_task[("A module task in it", "h1")]["skipped"] is True
+    assert by_task[("A module task in it", "h2")]["stdout"] == "block"
+    assert by_task[("A skipped module task with an undefined argument", "h1")]["skipped"] is True
+    assert "undefined_var" in by_task[("A condition that fails to evaluate, ignored", "h1")]["msg"]
+
+
+# A condition true in the worker although the controller found it false (here: a lookup whose
+# value changes at each evaluation): the task still runs, once, in a worker.
+CHANGING_CONDITION = """
+- hosts: all
+  connection: local
+  gather_facts: false
+  strategy: secureinfra.baseline.mitogen_linear
+  tasks:
+    - name: Count the condition's evaluations; true from the second
+      ansible.builtin.command: echo ran
+      changed_when: false
+      when: lookup('ansible.builtin.pipe', 'echo x >> evaluations; wc -l < evaluations') | int > 1
+"""
+
+
+def test_a_condition_that_changes_after_the_controllers_reading_runs_in_a_worker(tmp_path: Path) -> None:
+    (tmp_path / "probe.yml").write_text(CHANGING_CONDITION)
+    (tmp_path / "hosts.yml").write_text(
+        f"all:\n  hosts:\n    h1:\n  vars:\n    ansible_python_interpreter: {sys.executable}\n"
+    )
+    (tmp_path / "ansible.cfg").write_text(f"[defaults]\ncollections_path = {COLLECTIONS}\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "SECUREINFRA_"))}
+    env.update(ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "hosts.yml", "probe.yml"]
+    proc = subprocess.run(
+        cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    result = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["h1"]
+    assert result["stdout"] == "ran"
+    # The controller's reading (false), the executor's in the controller (true: stopped before the
+    # connection), the worker's (true).
+    assert (tmp_path / "evaluations").read_text().count("x") == 3
 
 
 def test_which_tasks_run_in_the_controller(monkeypatch: pytest.MonkeyPatch) -> None:
     plugin = load_plugin()
     from ansible.playbook.task import Task
+    from ansible.template import trust_as_template
 
     def task(**data: object) -> Task:
+        if isinstance(data.get("when"), str):  # as from a playbook, a trusted template
+            data["when"] = trust_as_template(data["when"])
         return Task.load(data)
 
     assert plugin.runs_in_controller(task(action="ansible.builtin.set_fact", args={"a": 1}))
@@ -372,5 +435,13 @@ def test_which_tasks_run_in_the_controller(monkeypatch: pytest.MonkeyPatch) -> N
     assert not plugin.runs_in_controller(task(action="ansible.builtin.command", args={"cmd": "true"}))
     assert not plugin.runs_in_controller(task(action="set_fact", args={"a": 1}, until="a", retries=2))
     assert not plugin.runs_in_controller(task(action="set_fact", args={"a": 1}, delegate_to="h2"))
+    command = {"action": "ansible.builtin.command", "args": {"cmd": "true"}}
+    assert plugin.skips_in_controller(task(**command, when="h == 1"), {"h": 2})
+    assert not plugin.skips_in_controller(task(**command, when="h == 1"), {"h": 1})
+    assert not plugin.skips_in_controller(task(**command, when="h.x == 1"), {})  # an error: the worker's
+    assert not plugin.skips_in_controller(task(**command, when="h == 1", loop=[1]), {"h": 2})
+    assert not plugin.skips_in_controller(task(**command, when="h == 1", delegate_to="h2"), {"h": 2})
+    assert not plugin.skips_in_controller(task(**command), {})
     monkeypatch.setenv("SECUREINFRA_CONTROLLER_TASKS", "fork")
     assert not plugin.runs_in_controller(task(action="set_fact", args={"a": 1}))
+    assert not plugin.skips_in_controller(task(**command, when="h == 1"), {"h": 2})
