@@ -70,7 +70,7 @@ description:
   - With or without mitogen, the tasks of the actions C(set_fact), C(assert), C(fail), C(debug),
     C(validate_argument_spec) and C(secureinfra.baseline.warn) run in the controller process,
     without forking a worker for them (unless they have C(until), C(async) or C(delegate_to)),
-    and so do the tasks whose C(when) is false for the host (no loop, not delegated): they are
+    and so do the tasks whose C(when) is false for the host (no loop, not delegated); they are
     skipped without a worker. The results are those of forked workers.
     Set E(SECUREINFRA_CONTROLLER_TASKS=fork) to fork a worker for every task as Ansible does.
 author:
