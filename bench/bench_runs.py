@@ -86,6 +86,10 @@ LEVERS: dict[str, tuple[dict[str, str], list[str]]] = {
     ),
     "strategy linear (no mitogen)": ({"ANSIBLE_STRATEGY": "linear"}, []),
     "mitogen with 2 connection multiplexers (MITOGEN_CPU_COUNT=2)": ({"MITOGEN_CPU_COUNT": "2"}, []),
+    "a worker forked for every task (SECUREINFRA_CONTROLLER_TASKS=fork)": (
+        {"SECUREINFRA_CONTROLLER_TASKS": "fork"},
+        [],
+    ),
 }
 
 
