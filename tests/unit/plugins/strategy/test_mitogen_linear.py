@@ -31,6 +31,19 @@ COLLECTIONS = (
 )
 
 
+@pytest.fixture(autouse=True)
+def _uncached_template_engine(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with ansible-core's own compile methods, and leaves them so: making a
+    strategy (some tests do) installs the plugin's compile cache in the process."""
+    from ansible._internal._templating import _engine
+
+    for name in ("_compile_template", "_compile_expression"):
+        method = getattr(_engine.TemplateEngine, name)
+        while getattr(method, "secureinfra_cached", False):
+            method = method.__wrapped__
+        monkeypatch.setattr(_engine.TemplateEngine, name, method)
+
+
 def load_plugin() -> ModuleType:
     """A fresh copy of the plugin module (its import-time choice made again)."""
     spec = importlib.util.spec_from_file_location("_mitogen_linear_under_test", PLUGIN)
@@ -211,8 +224,9 @@ def test_the_play_keyword_respects_the_users_choice(
     assert f"STRATEGY={expected}" in proc.stdout, proc.stdout
 
 
-# Controller-only tasks run in the controller (CONTROLLER_ACTIONS). Ansible's own way, a worker forked
-# per task (SECUREINFRA_CONTROLLER_TASKS=fork), is the judge: the same playbook gives the same result
+# Controller-only tasks run in the controller (CONTROLLER_ACTIONS), templates compiled once. Ansible's
+# own way, a worker forked per task and each render compiled (SECUREINFRA_CONTROLLER_TASKS=fork,
+# SECUREINFRA_TEMPLATE_CACHE=0), is the judge: the same playbook gives the same result
 # per host and task, in both modes and in check mode. Two hosts; failures, rescues, loops, skips,
 # registers, no_log, run_once, check mode, facts that later tasks and a forked module task read.
 INLINE_PROBE = """
@@ -333,6 +347,8 @@ def _run_probe(tmp_path: Path, mode: str, check: bool) -> tuple[int, list[tuple[
         ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
         ANSIBLE_DEPRECATION_WARNINGS="0",
         SECUREINFRA_CONTROLLER_TASKS=mode,
+        # Ansible's own way (the judge) compiles each template at each render too.
+        SECUREINFRA_TEMPLATE_CACHE="0" if mode == "fork" else "1",
     )
     cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "hosts.yml", "probe.yml"]
     proc = subprocess.run(
@@ -445,3 +461,66 @@ def test_which_tasks_run_in_the_controller(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("SECUREINFRA_CONTROLLER_TASKS", "fork")
     assert not plugin.runs_in_controller(task(action="set_fact", args={"a": 1}))
     assert not plugin.skips_in_controller(task(**command, when="h == 1"), {"h": 2})
+
+
+@pytest.fixture
+def template_engine(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """ansible-core's TemplateEngine with the plugin's compile cache, undone after the test."""
+    from ansible._internal._templating import _engine
+
+    monkeypatch.delenv("SECUREINFRA_TEMPLATE_CACHE", raising=False)
+    plugin = load_plugin()
+    plugin._cache_compiled_templates()
+    return plugin, _engine.TemplateEngine
+
+
+def test_each_template_source_is_compiled_once(template_engine, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from ansible._internal._templating._jinja_bits import AnsibleEnvironment
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import trust_as_template
+
+    plugin, engine = template_engine
+    compiled: list[str] = []
+    original = AnsibleEnvironment.from_string
+
+    def counting(self, source, *args, **kwargs):  # type: ignore[no-untyped-def]
+        compiled.append(str(source))
+        return original(self, source, *args, **kwargs)
+
+    monkeypatch.setattr(AnsibleEnvironment, "from_string", counting)
+    source = trust_as_template("{{ a ~ '-' ~ b | upper }}")
+    first = engine(loader=DataLoader(), variables={"a": 1, "b": "x"})
+    second = engine(loader=DataLoader(), variables={"a": 2, "b": "y"})
+    assert first.template(source) == "1-X"
+    assert second.template(source) == "2-Y"  # the same compiled template, other vars
+    assert compiled == ["{{ a ~ '-' ~ b | upper }}"]
+    # Another base directory (the environment's search path): compiled again.
+    elsewhere = DataLoader()
+    elsewhere.set_basedir("/tmp")
+    assert engine(loader=elsewhere, variables={"a": 3, "b": "z"}).template(source) == "3-Z"
+    assert len(compiled) == 2
+    # Expressions (conditionals) are compiled once too.
+    condition = trust_as_template("a > 1")
+    assert not first.evaluate_conditional(condition) and second.evaluate_conditional(condition)
+    assert sum(1 for key in plugin._COMPILED if key[0] == "_compile_expression") == 1
+
+
+def test_a_template_that_fails_to_compile_fails_each_time(template_engine) -> None:  # type: ignore[no-untyped-def]
+    from ansible.errors import AnsibleTemplateSyntaxError
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import trust_as_template
+
+    plugin, engine = template_engine
+    broken = trust_as_template("{{ a ~ }}")
+    for _attempt in range(2):
+        with pytest.raises(AnsibleTemplateSyntaxError):
+            engine(loader=DataLoader(), variables={"a": 1}).template(broken)
+    assert not [key for key in plugin._COMPILED if key[2] == "{{ a ~ }}"]
+
+
+def test_the_template_cache_lever_compiles_each_render(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ansible._internal._templating import _engine
+
+    monkeypatch.setenv("SECUREINFRA_TEMPLATE_CACHE", "0")
+    load_plugin()._cache_compiled_templates()
+    assert not getattr(_engine.TemplateEngine._compile_template, "secureinfra_cached", False)
