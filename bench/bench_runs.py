@@ -75,6 +75,11 @@ CHECK = "check mode, both regions"
 RUNS = {ONE: ["--limit", "us-east-1"], BOTH: [], CHECK: ["--check"]}
 # Levers measured on the no-op rerun of both regions: name -> (environment, ansible-playbook args).
 # Each turns one of the kept settings off again (or tries one not kept), to show what it pays.
+# The strategy plugin's two CPU levers off: a worker forked per host and task, each template compiled
+# at each render, as Ansible runs a play.
+ANSIBLES_WAY = {"SECUREINFRA_CONTROLLER_TASKS": "fork", "SECUREINFRA_TEMPLATE_CACHE": "0"}
+MANY_ANSIBLES_WAY = "; a worker per task, each render compiled (Ansible's way)"
+
 LEVERS: dict[str, tuple[dict[str, str], list[str]]] = {
     "one mitogen interpreter for every host (no per-host Python path)": (
         {},
@@ -90,6 +95,11 @@ LEVERS: dict[str, tuple[dict[str, str], list[str]]] = {
         {"SECUREINFRA_CONTROLLER_TASKS": "fork"},
         [],
     ),
+    "each template compiled at every render (SECUREINFRA_TEMPLATE_CACHE=0)": (
+        {"SECUREINFRA_TEMPLATE_CACHE": "0"},
+        [],
+    ),
+    "both: a worker per task, each render compiled (Ansible's way)": (ANSIBLES_WAY, []),
 }
 
 
@@ -301,6 +311,9 @@ def measure_many(now: Side, installed: Side, accounts: int, repeat: int,
         for side in (now, installed):
             side.site(name, "-i", inventory)
             checkpoint()
+    # The same no-op with the strategy plugin's CPU levers off: what they pay at this scale.
+    now.site(name + MANY_ANSIBLES_WAY, "-i", inventory, env=ANSIBLES_WAY)
+    checkpoint()
 
 
 def dump(sides: list[Side], path: Path) -> None:
@@ -493,6 +506,36 @@ def _resources(sides: list[Side]) -> list[str]:
     return lines
 
 
+def three_way_table(base: Side, now: Side, installed: Side, accounts: int) -> list[str]:
+    """The issue's table: 0.1.0, the checkout and the installed collection, 2 and 20 hosts."""
+
+    def cell(side: Side, name: str) -> str:
+        runs = side.named(name)
+        if not runs:
+            return "not run"
+        count = f" (n={len(runs)})" if len(runs) > 1 else ""
+        return f"{side.median(name, 'wall'):.1f} s / {side.median(name, 'cpu'):.1f} CPU-s{count}"
+
+    many = MANY.format(hosts=2 * accounts, accounts=accounts)
+    rows = [
+        ("no-op, 1 host (us-east-1)", ONE),
+        ("no-op, 2 hosts (both regions)", BOTH),
+        ("check mode, 2 hosts", CHECK),
+    ]
+    if accounts:
+        rows += [
+            (f"no-op, {2 * accounts} hosts ({accounts} accounts x 2 regions)", many),
+            (f"no-op, {2 * accounts} hosts, Ansible's way (a worker per task)", many + MANY_ANSIBLES_WAY),
+            (f"first converge, {2 * accounts} hosts", f"first converge, {2 * accounts} hosts"),
+        ]
+    lines = [
+        _row(["run", "0.1.0 (linear, its ansible.cfg)", "checkout (its ansible.cfg)", "installed (default)"]),
+        "|---|---|---|---|",
+    ]
+    lines += [_row([label, cell(base, name), cell(now, name), cell(installed, name)]) for label, name in rows]
+    return lines
+
+
 def installed_table(now: Side, installed: Side) -> list[str]:
     """The installed collection (Ansible's default strategy) against this checkout."""
     lines = [
@@ -530,6 +573,15 @@ def report(base: Side, now: Side, levers: list[str], installed: Side | None = No
             "## Goals: the installed collection, many accounts, CPU",
             "",
             *issue_goals(now, installed, accounts),
+            "",
+        ]
+    if installed:
+        lines += [
+            "## Installed default vs checkout vs 0.1.0, 2 hosts and 20 hosts",
+            "",
+            "Wall s / CPU-s of the whole process tree (medians where n > 1).",
+            "",
+            *three_way_table(base, now, installed, accounts),
             "",
         ]
     if installed and installed.named(BOTH):
