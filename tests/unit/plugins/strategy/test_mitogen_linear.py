@@ -335,10 +335,14 @@ INLINE_PROBE = """
 _VOLATILE = ("duration", "start", "end", "delta")
 
 
-def _run_probe(tmp_path: Path, mode: str, check: bool) -> tuple[int, list[tuple[str, str, dict]], dict]:
-    (tmp_path / "probe.yml").write_text(INLINE_PROBE)
+def _play(
+    tmp_path: Path, playbook: str, hosts: list[str], *args: str, **env_extra: str
+) -> subprocess.CompletedProcess:
+    """ansible-playbook with the JSON callback, the plugin's settings from env_extra only."""
+    (tmp_path / "probe.yml").write_text(playbook)
+    inventory = "".join(f"    {host}:\n" for host in hosts)
     (tmp_path / "hosts.yml").write_text(
-        f"all:\n  hosts:\n    h1:\n    h2:\n  vars:\n    ansible_python_interpreter: {sys.executable}\n"
+        f"all:\n  hosts:\n{inventory}  vars:\n    ansible_python_interpreter: {sys.executable}\n"
     )
     (tmp_path / "ansible.cfg").write_text(f"[defaults]\ncollections_path = {COLLECTIONS}\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "SECUREINFRA_"))}
@@ -346,19 +350,23 @@ def _run_probe(tmp_path: Path, mode: str, check: bool) -> tuple[int, list[tuple[
         ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"),
         ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
         ANSIBLE_DEPRECATION_WARNINGS="0",
+        **env_extra,
+    )
+    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "hosts.yml", "probe.yml", *args]
+    return subprocess.run(
+        cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180, check=False
+    )
+
+
+def _run_probe(tmp_path: Path, mode: str, check: bool) -> tuple[int, list[tuple[str, str, dict]], dict]:
+    proc = _play(
+        tmp_path,
+        INLINE_PROBE,
+        ["h1", "h2"],
+        *(["--check"] if check else []),
         SECUREINFRA_CONTROLLER_TASKS=mode,
         # Ansible's own way (the judge) compiles each template at each render too.
         SECUREINFRA_TEMPLATE_CACHE="0" if mode == "fork" else "1",
-    )
-    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "hosts.yml", "probe.yml"]
-    proc = subprocess.run(
-        cmd + (["--check"] if check else []),
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
     )
     output = json.loads(proc.stdout)
     results = [
@@ -416,17 +424,7 @@ CHANGING_CONDITION = """
 
 
 def test_a_condition_that_changes_after_the_controllers_reading_runs_in_a_worker(tmp_path: Path) -> None:
-    (tmp_path / "probe.yml").write_text(CHANGING_CONDITION)
-    (tmp_path / "hosts.yml").write_text(
-        f"all:\n  hosts:\n    h1:\n  vars:\n    ansible_python_interpreter: {sys.executable}\n"
-    )
-    (tmp_path / "ansible.cfg").write_text(f"[defaults]\ncollections_path = {COLLECTIONS}\n")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ANSIBLE_", "SECUREINFRA_"))}
-    env.update(ANSIBLE_CONFIG=str(tmp_path / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
-    cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-i", "hosts.yml", "probe.yml"]
-    proc = subprocess.run(
-        cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
+    proc = _play(tmp_path, CHANGING_CONDITION, ["h1"])
     assert proc.returncode == 0, proc.stdout + proc.stderr
     result = json.loads(proc.stdout)["plays"][0]["tasks"][0]["hosts"]["h1"]
     assert result["stdout"] == "ran"
