@@ -233,7 +233,7 @@ def _execute(  # pylint: disable=too-many-arguments,too-many-positional-argument
     if _WORKER_API == "2.19":
         from ansible.executor.task_result import _RawTaskResult
 
-        with _task.TaskContext(task):
+        with _task.TaskContext(task):  # pylint: disable=missing-kwoa  # 2.19 and 2.20 take the task
             runner = executor(host, task, task_vars, play_context, loader, shared, queue, manager)
             result = runner.run()
             if getattr(runner, "not_skipped", False):
