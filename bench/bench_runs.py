@@ -99,7 +99,7 @@ LEVERS: dict[str, tuple[dict[str, str], list[str]]] = {
         {"SECUREINFRA_TEMPLATE_CACHE": "0"},
         [],
     ),
-    "both: a worker per task, each render compiled (Ansible's way)": (ANSIBLES_WAY, []),
+    "both off as Ansible runs a play (a worker per task and each render compiled)": (ANSIBLES_WAY, []),
 }
 
 
