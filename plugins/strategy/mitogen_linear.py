@@ -176,9 +176,14 @@ def _worker_api() -> str:
 _WORKER_API = _worker_api()
 
 
+def _controller_tasks_on() -> bool:
+    """The lever (SECUREINFRA_CONTROLLER_TASKS=fork turns it off), on an ansible-core it knows."""
+    return bool(_WORKER_API) and os.environ.get("SECUREINFRA_CONTROLLER_TASKS", "") != "fork"
+
+
 def runs_in_controller(task: Any) -> bool:
     """Whether this task runs in the controller rather than in a forked worker."""
-    if os.environ.get("SECUREINFRA_CONTROLLER_TASKS", "") == "fork" or not _WORKER_API:
+    if not _controller_tasks_on():
         return False
     return task.action in CONTROLLER_ACTIONS and not (task.until or task.async_val or task.delegate_to)
 
@@ -189,9 +194,7 @@ def skips_in_controller(task: Any, task_vars: dict) -> bool:
     Only a task without a loop (its `when` is evaluated per item) and not delegated (its `when`
     then sees the delegated host's vars); an error evaluating the condition leaves it to the worker.
     """
-    if os.environ.get("SECUREINFRA_CONTROLLER_TASKS", "") == "fork" or not _WORKER_API:
-        return False
-    if not task.when or task.loop or task.loop_with or task.delegate_to:
+    if not _controller_tasks_on() or not task.when or task.loop or task.loop_with or task.delegate_to:
         return False
     try:
         return not task._resolve_conditional(task.when, task_vars)  # pylint: disable=protected-access
