@@ -1,6 +1,6 @@
 # Copyright: secureinfra.baseline contributors
 # Apache License 2.0 (see galaxy.yml)
-"""One botocore data loader per interpreter, shared by every session the interpreter creates.
+"""One botocore data loader per interpreter, and in a long-lived one, one client per connection.
 
 amazon.aws's module_utils create a new boto3 session for every client, and each session builds a
 new botocore data loader: it parses endpoints.json, the service model, its paginators and its
@@ -11,15 +11,38 @@ interpreter, so a loader shared through botocore's public session initializer ho
 botocore's read-only data files, keyed by the data path setting (AWS_DATA_PATH), never
 credentials or clients. In a fresh interpreter per module (Ansible's own strategies) the call
 costs nothing and changes nothing.
+
+In a long-lived interpreter (a mitogen context, which runs every module of its hosts), creating
+the session and the client was still most of a module run's CPU in a no-op: a botocore session
+registers its few hundred event handlers, and each client builds a class with a method per API
+operation. share_botocore() also keeps the clients boto3 sessions create, by every argument of
+the call and what the session adds when an argument is left out (profile, region, credentials,
+the AWS_* environment), so the next module with the same connection gets the same client (its
+connection pool included). A client is AWS's thread-safe handle, with no state of a request.
+Only there: in the controller, a test process or a fresh interpreter per module, it is off.
 """
 
 from __future__ import annotations
 
+import hashlib
+import os
+import sys
+import threading
+from collections import OrderedDict
 from typing import Any
 
 # Kept on the botocore.loaders module: mitogen imports module_utils anew for every task, while
 # botocore stays loaded, so this registry (and the one initializer) outlive a task.
 _REGISTRY = "_secureinfra_baseline_shared_loaders"
+# At most this many shared sessions per interpreter, and clients per session (least recently used out).
+CLIENTS_MAX = 64
+SECRETS = ("aws_secret_access_key", "aws_session_token")
+
+
+def share_botocore() -> None:
+    """share_data_loader(), and in a mitogen context share_clients(); every module calls it first."""
+    share_data_loader()
+    share_clients()
 
 
 def share_data_loader() -> bool:
@@ -45,4 +68,112 @@ def share_data_loader() -> bool:
         session.register_component("data_loader", loaders[data_path])
 
     botocore.register_initializer(use_shared_loader)
+    return True
+
+
+def _in_long_lived_interpreter() -> bool:
+    """A mitogen context (not its master, the controller): it runs every module of its hosts."""
+    mitogen = sys.modules.get("mitogen")
+    return mitogen is not None and getattr(mitogen, "is_master", True) is False
+
+
+def _digest(value: Any) -> str:
+    return hashlib.sha256(repr(value).encode()).hexdigest()
+
+
+def call_key(args: tuple, kwargs: dict) -> tuple:
+    """A session's or a client's arguments as a key: secrets digested, a botocore Config by its options."""
+    call = []
+    for name, value in sorted(kwargs.items()):
+        if name == "config" and value is not None:
+            value = sorted((k, repr(v)) for k, v in value._user_provided_options.items())
+        elif name in SECRETS and value is not None:
+            value = _digest(value)
+        call.append((name, repr(value)))
+    return (repr(args), tuple(call))
+
+
+def environment_key() -> tuple | None:
+    """What a session reads from the environment (AWS_*, BOTO*), digested; None under amazon.aws's placebo."""
+    if any(name.startswith("_ANSIBLE_PLACEBO") for name in os.environ):
+        return None  # amazon.aws's recording of responses hooks each session
+    return tuple(
+        sorted(
+            (name, _digest(value)) for name, value in os.environ.items() if name.startswith(("AWS_", "BOTO"))
+        )
+    )
+
+
+def shared_session_class(base: type) -> type:
+    """boto3's Session, one instance per arguments and environment, one client per client arguments."""
+    sessions: OrderedDict[tuple, Any] = OrderedDict()
+    # boto3 sessions are not thread-safe: a shared one makes its clients one thread at a time.
+    lock = threading.RLock()
+
+    class SharedSession(base):  # type: ignore[valid-type,misc]
+        """A boto3 session made once per arguments and AWS_* environment in this interpreter."""
+
+        secureinfra_sessions = sessions
+
+        def __new__(cls, *args: Any, **kwargs: Any) -> Any:
+            environment = environment_key()
+            if environment is None:
+                return base(*args, **kwargs)  # not shared, and not one of this class: no __init__ again
+            key = (call_key(args, kwargs), environment)
+            with lock:
+                if key in sessions:
+                    sessions.move_to_end(key)
+                    return sessions[key]
+                session = super().__new__(cls)
+                sessions[key] = session
+                if len(sessions) > CLIENTS_MAX:
+                    sessions.popitem(last=False)
+                return session
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            with lock:
+                if getattr(self, "secureinfra_clients", None) is not None:
+                    return  # a shared session, made before
+                super().__init__(*args, **kwargs)
+                self.secureinfra_clients: OrderedDict[tuple, Any] = OrderedDict()
+
+        def client(self, *args: Any, **kwargs: Any) -> Any:
+            key = call_key(args, kwargs)
+            with lock:
+                clients = self.secureinfra_clients
+                if key in clients:
+                    clients.move_to_end(key)
+                    return clients[key]
+                client = super().client(*args, **kwargs)
+                clients[key] = client
+                if len(clients) > CLIENTS_MAX:
+                    clients.popitem(last=False)
+                return client
+
+    return SharedSession
+
+
+def share_clients() -> bool:
+    """In a mitogen context, boto3.session.Session shares its sessions and their clients.
+
+    amazon.aws makes a new boto3 session for every client (boto3.session.Session(...).client(...)),
+    and the modules of a host, a module after another, make the same ones again and again: the
+    session's few hundred event handlers registered, a client class built with a method per API
+    operation. A session is made once per arguments and AWS_* environment instead (credentials
+    the session resolves itself are the environment's or the profile's), and each of its clients
+    once per arguments (service, region, endpoint, credentials, config): what one boto3 session
+    with many clients is, the way boto3 documents it. A client keeps its connection pool and no
+    state of a request. Returns True when this call installed it, False when it was installed
+    before, boto3 is missing, this is not a long-lived interpreter (the controller, a test
+    process, Ansible's fresh interpreter per module), or SECUREINFRA_SHARED_CLIENTS=0 (a lever
+    of `make bench`)."""
+    if not _in_long_lived_interpreter() or os.environ.get("SECUREINFRA_SHARED_CLIENTS") == "0":
+        return False
+    try:
+        import boto3.session
+    except ImportError:
+        return False
+    if hasattr(boto3.session.Session, "secureinfra_sessions"):
+        return False
+    boto3.session.Session = shared_session_class(boto3.session.Session)  # type: ignore[misc]
     return True

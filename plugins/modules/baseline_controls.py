@@ -360,7 +360,7 @@ with contextlib.suppress(ImportError):  # a missing boto3 or botocore is reporte
 
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import get_aws_connection_info
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_botocore
 from ansible_collections.secureinfra.baseline.plugins.module_utils.verify_controls import evaluate
 from ansible_collections.secureinfra.baseline.plugins.module_utils.verify_read import read_snapshot
 from ansible_collections.secureinfra.baseline.plugins.module_utils.verify_security_services import (
@@ -514,7 +514,11 @@ def session_clients(module: AnsibleAWSModule, account_id: str) -> Callable[[str]
             if service == "s3control" and endpoint:
                 # S3 Control's endpoint is <account>.s3-control.<region>.amazonaws.com; an emulator's
                 # endpoint (127.0.0.1:port) has no such host, so the account goes only in the header.
-                client.meta.events.register("before-sign.s3-control.*", strip_account_host(account_id))
+                client.meta.events.register(
+                    "before-sign.s3-control.*",
+                    strip_account_host(account_id),
+                    unique_id=f"secureinfra-strip-account-host-{account_id}",
+                )
             made[service] = client
         return made[service]
 
@@ -522,7 +526,7 @@ def session_clients(module: AnsibleAWSModule, account_id: str) -> Callable[[str]
 
 
 def main() -> None:
-    share_data_loader()
+    share_botocore()
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     if not module.region:
         module.fail_json(

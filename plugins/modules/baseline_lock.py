@@ -199,7 +199,7 @@ with contextlib.suppress(ImportError):  # a missing botocore is reported by Ansi
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_botocore
 
 KIND = "secureinfra.baseline/lock"
 BREAK_SUFFIX = "-break"
@@ -641,7 +641,7 @@ def run(module: AnsibleAWSModule, store: LockStore, clock: Clock) -> dict[str, A
 
 
 def main() -> None:
-    share_data_loader()
+    share_botocore()
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     errors = validation_errors(module.params)
     if errors:

@@ -289,7 +289,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.secureinfra.baseline.plugins.module_utils.backoff import RetryPolicy, next_delay
-from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_botocore
 
 # Removal order: what refers to something goes before it.
 ORDER = (
@@ -941,7 +941,7 @@ class Orphans:
 
 
 def main() -> None:
-    share_data_loader()
+    share_botocore()
     names = {"type": "list", "elements": "str", "default": []}
     module = AnsibleAWSModule(
         argument_spec={

@@ -255,7 +255,7 @@ from ansible_collections.secureinfra.baseline.plugins.module_utils.backoff impor
     RetryPolicy,
     call_with_backoff,
 )
-from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_botocore
 
 View = dict[str, Any]
 
@@ -674,7 +674,7 @@ def main() -> None:
         wait=dict(type="bool", default=True),
         wait_timeout=dict(type="int", default=600),
     )
-    share_data_loader()
+    share_botocore()
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
         supports_check_mode=True,

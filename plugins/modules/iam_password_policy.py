@@ -150,7 +150,7 @@ with contextlib.suppress(ImportError):  # a missing botocore is reported by Ansi
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_botocore
 
 Policy = dict[str, Any]
 
@@ -254,7 +254,7 @@ def main() -> None:
         pw_reuse_prevent=dict(type="int", default=24, aliases=["password_reuse_prevent"]),
         pw_expire=dict(type="bool", default=False, aliases=["password_expire"]),
     )
-    share_data_loader()
+    share_botocore()
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate_params(module)
     client = module.client("iam", retry_decorator=AWSRetry.jittered_backoff())

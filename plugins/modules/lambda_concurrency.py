@@ -158,7 +158,7 @@ with contextlib.suppress(ImportError):  # a missing botocore is reported by Ansi
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_botocore
 from ansible_collections.secureinfra.baseline.plugins.module_utils.list_input import duplicate_errors
 
 
@@ -340,7 +340,7 @@ def run_one(module: AnsibleAWSModule, client: Any) -> dict[str, Any]:
 
 
 def main() -> None:
-    share_data_loader()
+    share_botocore()
     module = AnsibleAWSModule(
         argument_spec={
             "function_name": {"type": "str"},

@@ -105,7 +105,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.secureinfra.baseline.plugins.module_utils.backoff import RetryPolicy, next_delay
-from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_botocore
 
 LAMBDA_DESCRIPTION = "AWS Lambda VPC ENI*"
 IN_USE = "in-use"
@@ -195,7 +195,7 @@ def run(module: AnsibleAWSModule, client: Any) -> dict[str, Any]:
 
 
 def main() -> None:
-    share_data_loader()
+    share_botocore()
     module = AnsibleAWSModule(
         argument_spec={
             "vpc_id": {"type": "str", "required": True},

@@ -120,7 +120,7 @@ with contextlib.suppress(ImportError):  # a missing botocore is reported by Ansi
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_botocore
 
 Settings = dict[str, bool]
 # Option name => S3 Control's field name, in the order AWS lists them.
@@ -215,14 +215,17 @@ def main() -> None:
         restrict_public_buckets=dict(type="bool", default=True),
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
-    share_data_loader()
+    share_botocore()
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     if not ACCOUNT_ID.match(module.params["account_id"]):
         module.fail_json(
             msg=f"account_id must be a 12-digit AWS account id, got '{module.params['account_id']}'"
         )
     client = module.client("s3control", retry_decorator=AWSRetry.jittered_backoff())
-    client.meta.events.register("before-sign.s3-control.*", strip_account_prefix)
+    # A shared client (module_utils.botocore_loader) keeps its handlers: registered once.
+    client.meta.events.register(
+        "before-sign.s3-control.*", strip_account_prefix, unique_id="secureinfra-strip-account-prefix"
+    )
     module.exit_json(**run(module, client))
 
 

@@ -92,7 +92,7 @@ with contextlib.suppress(ImportError):  # reported by AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.secureinfra.baseline.plugins.module_utils import s3_settings as s3s
-from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_botocore
 
 NO_POLICY = "NoSuchBucketPolicy"
 NO_BUCKET = "NoSuchBucket"
@@ -154,7 +154,7 @@ def run(module: AnsibleAWSModule, client: Any) -> dict[str, Any]:
 
 
 def main() -> None:
-    share_data_loader()
+    share_botocore()
     module = AnsibleAWSModule(
         argument_spec={
             "bucket_name": {"type": "str", "required": True},

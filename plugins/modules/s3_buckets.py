@@ -228,7 +228,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleA
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.amazon.aws.plugins.module_utils.s3 import get_s3_waiter
 from ansible_collections.secureinfra.baseline.plugins.module_utils import s3_settings as s3s
-from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_botocore
 
 View = dict[str, Any]
 # The order settings are written in: public access block before the policy (a public policy
@@ -635,7 +635,7 @@ def argument_spec() -> dict[str, Any]:
 
 
 def main() -> None:
-    share_data_loader()
+    share_botocore()
     module = AnsibleAWSModule(argument_spec=argument_spec(), supports_check_mode=True)
     errors = validation_errors(module.params["buckets"])
     if errors:

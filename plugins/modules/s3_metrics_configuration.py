@@ -133,7 +133,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 from ansible_collections.secureinfra.baseline.plugins.module_utils import s3_settings as s3s
-from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_botocore
 
 Config = dict[str, Any]
 
@@ -224,7 +224,7 @@ def main() -> None:
         filter_access_point=dict(type="str"),
         state=dict(type="str", default="present", choices=["present", "absent"]),
     )
-    share_data_loader()
+    share_botocore()
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate_params(module)
     client = module.client("s3", retry_decorator=AWSRetry.jittered_backoff())

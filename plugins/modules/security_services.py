@@ -284,7 +284,7 @@ from ansible_collections.secureinfra.baseline.plugins.module_utils.backoff impor
     RetryPolicy,
     call_with_backoff,
 )
-from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_botocore
 from ansible_collections.secureinfra.baseline.plugins.module_utils.list_input import tag_errors
 
 KMS_KEY_ARN = re.compile(r"^arn:[a-z0-9-]+:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+$")
@@ -1212,7 +1212,7 @@ SERVICES = (
 
 
 def main() -> None:
-    share_data_loader()
+    share_botocore()
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     errors = validation_errors(module.params)
     if errors:

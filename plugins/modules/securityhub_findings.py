@@ -81,7 +81,7 @@ with contextlib.suppress(ImportError):  # a missing botocore is reported by Ansi
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
-from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_botocore
 
 GENERATOR = "secureinfra.baseline"
 STATUS = {"pass": "PASSED", "fail": "FAILED", "not_applicable": "NOT_AVAILABLE"}
@@ -194,7 +194,7 @@ def existing(module: AnsibleAWSModule, client: Any, product_arn: str) -> dict[st
 
 
 def main() -> None:
-    share_data_loader()
+    share_botocore()
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     errors = validation_errors(module.params)
     if errors:

@@ -157,7 +157,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_list_to_ansible_dict,
     compare_aws_tags,
 )
-from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_botocore
 
 # arn:<partition>:sns:<region>:<account>:<name>; names: 1-256 of [A-Za-z0-9_-] (standard topics).
 TOPIC_ARN = re.compile(r"^arn:[a-z0-9-]+:sns:(?P<region>[a-z0-9-]+):\d{12}:(?P<name>[A-Za-z0-9_-]{1,256})$")
@@ -454,7 +454,7 @@ def ensure_absent(module: AnsibleAWSModule, client: Any, arn: str) -> dict[str, 
 
 
 def main() -> None:
-    share_data_loader()
+    share_botocore()
     module = AnsibleAWSModule(argument_spec=ARGUMENT_SPEC, supports_check_mode=True)
     errors = validation_errors(module.params)
     if errors:

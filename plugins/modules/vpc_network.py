@@ -308,7 +308,7 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     boto3_tag_specifications,
     compare_aws_tags,
 )
-from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_data_loader
+from ansible_collections.secureinfra.baseline.plugins.module_utils.botocore_loader import share_botocore
 
 # Right after a create, EC2 may not know the new id yet (eventual consistency):
 # https://docs.aws.amazon.com/ec2/latest/devguide/eventual-consistency.html
@@ -1096,7 +1096,7 @@ def main() -> None:
         "cidr_ips": {"type": "list", "elements": "str", "required": True},
         "description": {"type": "str"},
     }
-    share_data_loader()
+    share_botocore()
     module = AnsibleAWSModule(
         argument_spec={
             "name": {"type": "str", "required": True},

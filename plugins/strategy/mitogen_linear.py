@@ -88,6 +88,7 @@ notes:
 """
 
 import functools  # noqa: E402
+import multiprocessing.connection  # noqa: E402
 import os  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -257,6 +258,24 @@ def _execute(  # pylint: disable=too-many-arguments,too-many-positional-argument
     return True
 
 
+def _await_free_worker(workers: list) -> None:
+    """Block until a worker slot is free: none yet, or its worker has exited.
+
+    StrategyBase._queue_task looks for such a slot in a loop that sleeps 0.1 ms between its
+    passes over every worker (is_alive: a waitpid each): with every fork busy on a module, as
+    with more hosts than forks, that loop kept the controller's core busy, about a fifth of its
+    CPU at 20 hosts, on the core the workers and mitogen's interpreters need. Here the controller
+    sleeps on the workers' sentinels until one exits; the loop then finds its slot at once.
+    A throttled task, and SECUREINFRA_WORKER_WAIT=poll, keep Ansible's loop.
+    """
+    sentinels = []
+    for worker in workers:
+        if worker is None or not worker.is_alive():
+            return
+        sentinels.append(worker.sentinel)
+    multiprocessing.connection.wait(sentinels)
+
+
 class _ControllerTasks:
     """The linear strategies' _queue_task, with the controller-only tasks run without a fork."""
 
@@ -267,6 +286,8 @@ class _ControllerTasks:
         elif skips_in_controller(task, task_vars):
             executor = _SkipOnlyExecutor
         else:
+            if not task.throttle and os.environ.get("SECUREINFRA_WORKER_WAIT") != "poll":
+                _await_free_worker(self._workers)  # type: ignore[attr-defined]
             return super()._queue_task(host, task, task_vars, play_context)  # type: ignore[misc]
         # As StrategyBase._queue_task records a task it hands to a worker: the result is matched
         # to it by host and task uuid.

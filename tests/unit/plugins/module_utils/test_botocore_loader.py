@@ -75,3 +75,106 @@ def test_each_data_path_gets_its_own_loader(shared: dict, monkeypatch: pytest.Mo
     assert custom is not default
     assert str(tmp_path) in custom.search_paths
     assert loader_of(boto3.session.Session()) is custom
+
+
+# --- share_clients: in a mitogen context, one session per arguments, one client per arguments ---
+
+
+@pytest.fixture
+def mitogen_context(monkeypatch: pytest.MonkeyPatch) -> Iterator[type]:
+    """This process as a mitogen context (not the master) with share_clients() installed; undone after."""
+    import sys
+    import types
+
+    import boto3.session
+
+    original = boto3.session.Session
+    monkeypatch.setitem(sys.modules, "mitogen", types.SimpleNamespace(is_master=False))
+    monkeypatch.delenv("SECUREINFRA_SHARED_CLIENTS", raising=False)
+    for name in [name for name in __import__("os").environ if name.startswith("_ANSIBLE_PLACEBO")]:
+        monkeypatch.delenv(name)
+    assert botocore_loader.share_clients() is True
+    yield boto3.session.Session
+    boto3.session.Session = original
+
+
+CLIENT = dict(region_name="us-east-1", aws_access_key_id="AKIAEXAMPLE", aws_secret_access_key="secret-1")
+
+
+def test_outside_a_mitogen_context_nothing_is_shared(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+    import types
+
+    import boto3.session
+
+    monkeypatch.delitem(sys.modules, "mitogen", raising=False)
+    assert botocore_loader.share_clients() is False
+    monkeypatch.setitem(sys.modules, "mitogen", types.SimpleNamespace(is_master=True))  # the controller
+    assert botocore_loader.share_clients() is False
+    monkeypatch.setitem(sys.modules, "mitogen", types.SimpleNamespace(is_master=False))
+    monkeypatch.setenv("SECUREINFRA_SHARED_CLIENTS", "0")  # the lever
+    assert botocore_loader.share_clients() is False
+    assert not hasattr(boto3.session.Session, "secureinfra_sessions")
+    assert boto3.session.Session() is not boto3.session.Session()
+
+
+def test_sessions_and_clients_are_made_once_per_arguments(mitogen_context: type) -> None:
+    import boto3.session
+
+    assert botocore_loader.share_clients() is False  # installed once
+    first, second = boto3.session.Session(), boto3.session.Session()
+    assert first is second and isinstance(first, mitogen_context)
+    assert boto3.session.Session(profile_name=None) is not first  # other arguments, another session
+    client = first.client("sqs", **CLIENT)
+    assert second.client("sqs", **CLIENT) is client
+    assert first.client("sqs", **{**CLIENT, "region_name": "us-west-1"}) is not client
+    assert first.client("sqs", **{**CLIENT, "aws_secret_access_key": "secret-2"}) is not client
+    assert first.client("sns", **CLIENT) is not client
+    retries = botocore.config.Config(retries={"mode": "standard", "max_attempts": 10})
+    with_retries = first.client("sqs", config=retries, **CLIENT)
+    assert with_retries is not client
+    again = botocore.config.Config(retries={"mode": "standard", "max_attempts": 10})
+    assert first.client("sqs", config=again, **CLIENT) is with_retries
+    other = botocore.config.Config(retries={"mode": "standard", "max_attempts": 3})
+    assert first.client("sqs", config=other, **CLIENT) is not with_retries
+    assert with_retries.meta.config.retries["total_max_attempts"] == 11  # botocore counts the first call
+
+
+def test_a_session_is_not_shared_across_environments(
+    mitogen_context: type, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import boto3.session
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFIRST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "first")
+    first = boto3.session.Session()
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "second")
+    second = boto3.session.Session()
+    assert second is not first
+    assert second.client("sqs", region_name="us-east-1")._request_signer._credentials.secret_key == "second"
+    monkeypatch.setenv("_ANSIBLE_PLACEBO_RECORD", "/tmp/x")  # amazon.aws's recording hooks each session
+    unshared = boto3.session.Session()
+    assert unshared is not boto3.session.Session()
+    assert not isinstance(unshared, mitogen_context)
+
+
+def test_the_keys_hold_no_secret(mitogen_context: type) -> None:
+    import boto3.session
+
+    boto3.session.Session(aws_session_token="token-value").client("sqs", **CLIENT)
+    sessions = mitogen_context.secureinfra_sessions
+    assert "token-value" not in repr(list(sessions))
+    assert all("secret-1" not in repr(list(s.secureinfra_clients)) for s in sessions.values())
+
+
+def test_least_recently_used_clients_go_first(mitogen_context: type, monkeypatch: pytest.MonkeyPatch) -> None:
+    import boto3.session
+
+    monkeypatch.setattr(botocore_loader, "CLIENTS_MAX", 2)
+    session = boto3.session.Session()
+    sqs = session.client("sqs", **CLIENT)
+    sns = session.client("sns", **CLIENT)
+    assert session.client("sqs", **CLIENT) is sqs  # used again: sns is now the oldest
+    session.client("kms", **CLIENT)
+    assert session.client("sqs", **CLIENT) is sqs
+    assert session.client("sns", **CLIENT) is not sns

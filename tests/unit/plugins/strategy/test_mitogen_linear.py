@@ -522,3 +522,35 @@ def test_the_template_cache_lever_compiles_each_render(monkeypatch: pytest.Monke
     monkeypatch.setenv("SECUREINFRA_TEMPLATE_CACHE", "0")
     load_plugin()._cache_compiled_templates()
     assert not getattr(_engine.TemplateEngine._compile_template, "secureinfra_cached", False)
+
+
+def _sleeper(seconds: float) -> None:
+    import time
+
+    time.sleep(seconds)
+
+
+def test_a_free_worker_is_awaited_without_polling() -> None:
+    import multiprocessing
+    import time
+
+    module = load_plugin()
+    context = multiprocessing.get_context("fork")
+    workers = [context.Process(target=_sleeper, args=(s,)) for s in (3.0, 0.5)]
+    for worker in workers:
+        worker.start()
+    try:
+        started, cpu = time.monotonic(), time.process_time()
+        module._await_free_worker(workers)  # both busy: until the shorter one exits
+        waited = time.monotonic() - started
+        assert 0.3 < waited < 2.5
+        workers[1].join(1)  # its sentinel is ready as it exits; waitpid may lag a little
+        assert workers[1].exitcode == 0 and workers[0].is_alive()
+        assert time.process_time() - cpu < 0.1  # slept, did not spin
+        started = time.monotonic()
+        module._await_free_worker(workers)  # a slot is free: at once
+        module._await_free_worker([None, workers[0]])  # a slot never used: at once
+        assert time.monotonic() - started < 0.2
+    finally:
+        for worker in workers:
+            worker.join()
