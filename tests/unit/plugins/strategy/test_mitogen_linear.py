@@ -298,6 +298,16 @@ INLINE_PROBE = """
       ansible.builtin.command: echo never
       when: undefined_var.attribute
       ignore_errors: true
+    - name: A forked module task whose argument does not compile, ignored
+      ansible.builtin.command: "echo {{ derived | upper( }}"
+      ignore_errors: true
+    - name: A forked module task with module defaults from a template
+      module_defaults:
+        ansible.builtin.command:
+          chdir: "{{ '/' ~ 'tmp' }}"
+      ansible.builtin.command: pwd
+      changed_when: false
+      check_mode: false
     - name: A failing assert on one host, ignored
       ansible.builtin.assert:
         that: [inventory_hostname == 'h2']
@@ -554,3 +564,61 @@ def test_a_free_worker_is_awaited_without_polling() -> None:
     finally:
         for worker in workers:
             worker.join()
+
+
+def test_a_forked_tasks_templates_are_compiled_in_the_controller(  # type: ignore[no-untyped-def]
+    template_engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from ansible._internal._templating._jinja_bits import AnsibleEnvironment
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.playbook.task import Task
+    from ansible.template import trust_as_template
+
+    plugin, engine = template_engine
+    compiled: list[str] = []
+    original = AnsibleEnvironment.from_string
+
+    def counting(self, source, *args, **kwargs):  # type: ignore[no-untyped-def]
+        compiled.append(str(source))
+        return original(self, source, *args, **kwargs)
+
+    monkeypatch.setattr(AnsibleEnvironment, "from_string", counting)
+    loader = DataLoader()
+    task = Task.load({"name": "t", "ansible.builtin.command": {"cmd": "echo x"}}, loader=loader)
+    task.args = {"cmd": trust_as_template("echo {{ word | upper }}"), "chdir": "/", "n": 1}
+    task.module_defaults = [{"ansible.builtin.command": {"creates": trust_as_template("{{ '/' ~ 'nope' }}")}}]
+    task_vars = {"word": trust_as_template("{{ 'w' ~ 'x' }}"), "plain": "no template", "hostvars": object()}
+    strategy = type("Strategy", (), {"_loader": loader})()
+    plugin._precompile_for_workers(strategy, task, task_vars)
+    assert sorted(compiled) == sorted(["echo {{ word | upper }}", "{{ '/' ~ 'nope' }}", "{{ 'w' ~ 'x' }}"])
+    # What the worker then renders compiles nothing more, and the next host compiles nothing again.
+    assert engine(loader=loader, variables=task_vars).template(task.args["cmd"]) == "echo WX"
+    plugin._precompile_for_workers(strategy, task, dict(task_vars))
+    assert len(compiled) == 3
+    # Without the compile cache (SECUREINFRA_TEMPLATE_CACHE=0) nothing is compiled ahead.
+    monkeypatch.setattr(engine, "_compile_template", engine._compile_template.__wrapped__)
+    other = Task.load({"name": "u", "ansible.builtin.command": "echo {{ other }}"}, loader=loader)
+    plugin._precompile_for_workers(strategy, other, {})
+    assert len(compiled) == 3
+
+
+def test_empty_facts_are_cleaned_as_ansible_cleans_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ansible.vars import clean, manager
+
+    monkeypatch.setattr(manager, "clean_facts", clean.clean_facts)
+    listed: list[bool] = []
+    all_plugins = clean.connection_loader.all
+
+    def counting(*args, **kwargs):  # type: ignore[no-untyped-def]
+        listed.append(True)
+        return all_plugins(*args, **kwargs)
+
+    monkeypatch.setattr(clean.connection_loader, "all", counting)
+    facts = {"ansible_ssh_user": "x", "ansible_python_interpreter": "/p", "kept": {"a": 1}, "discovered": 2}
+    expected_empty, expected = clean.clean_facts({}), clean.clean_facts(dict(facts))
+    load_plugin()._clean_no_facts_for_nothing()
+    listed.clear()
+    assert manager.clean_facts({}) == expected_empty == {}
+    assert not listed  # no plugin listing for no facts
+    assert manager.clean_facts(dict(facts)) == expected and "kept" in expected
+    assert listed
