@@ -22,7 +22,9 @@ author:
   - Secureinfra Platform Team (@secureinfra)
 options:
   _terms:
-    description: The template files, found as C(ansible.builtin.template) finds them (the role's C(templates) directory first).
+    description:
+      - The template files, found as C(ansible.builtin.template) finds them (the role's
+        C(templates) directory first).
   variable_start_string:
     description: The string marking the beginning of a print statement.
     default: '{{'

@@ -43,6 +43,14 @@ And one fix of its own, with or without mitogen:
 
 4. each template source compiled once per run (_cache_compiled_templates): about half of what the
    controller-side tasks cost was Jinja compiling the same sources again for every host and task.
+   Before it forks a worker, the controller compiles that task's templates too (its arguments,
+   module defaults and variables: _precompile_for_workers), which each worker compiled again.
+
+5. a free worker awaited, not polled (_await_free_worker): with every fork busy, Ansible's loop
+   polls the workers every 0.1 ms, on the core the workers need.
+
+6. no facts cleaned for nothing (_clean_no_facts_for_nothing): get_vars cleans the host's facts for
+   every task, listing every connection plugin from disk, also when the host has no facts.
 
 The fixes are applied when the strategy is made (in the controller, before any worker forks),
 not when the plugin is imported, so `ansible-doc` and the sanity tests import it without side
@@ -78,7 +86,12 @@ description:
     Set E(SECUREINFRA_CONTROLLER_TASKS=fork) to fork a worker for every task as Ansible does.
   - It compiles each Jinja template source once per run (ansible-core compiles it at each render),
     in the controller, where the controller-side tasks of every host and the forked workers use
-    it. Set E(SECUREINFRA_TEMPLATE_CACHE=0) to compile at each render as Ansible does.
+    it; before it forks a worker for a task, it compiles the templates of the task's arguments,
+    module defaults and variables. Set E(SECUREINFRA_TEMPLATE_CACHE=0) to compile at each render as
+    Ansible does.
+  - When every fork is busy, it waits for a worker to exit instead of polling the workers every
+    0.1 ms (E(SECUREINFRA_WORKER_WAIT=poll) polls, as Ansible does). It does not clean a host's
+    facts when it has none (Ansible lists every connection plugin to do so, for every task).
 author:
   - Secureinfra Platform Team (@secureinfra)
 notes:
