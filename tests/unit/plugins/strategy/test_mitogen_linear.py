@@ -482,12 +482,10 @@ def template_engine(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped
     return plugin, _engine.TemplateEngine
 
 
-def test_each_template_source_is_compiled_once(template_engine, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def compiled_sources(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The sources Jinja compiles from now on, in order (AnsibleEnvironment.from_string counted)."""
     from ansible._internal._templating._jinja_bits import AnsibleEnvironment
-    from ansible.parsing.dataloader import DataLoader
-    from ansible.template import trust_as_template
 
-    plugin, engine = template_engine
     compiled: list[str] = []
     original = AnsibleEnvironment.from_string
 
@@ -496,6 +494,15 @@ def test_each_template_source_is_compiled_once(template_engine, monkeypatch: pyt
         return original(self, source, *args, **kwargs)
 
     monkeypatch.setattr(AnsibleEnvironment, "from_string", counting)
+    return compiled
+
+
+def test_each_template_source_is_compiled_once(template_engine, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.template import trust_as_template
+
+    plugin, engine = template_engine
+    compiled = compiled_sources(monkeypatch)
     source = trust_as_template("{{ a ~ '-' ~ b | upper }}")
     first = engine(loader=DataLoader(), variables={"a": 1, "b": "x"})
     second = engine(loader=DataLoader(), variables={"a": 2, "b": "y"})
@@ -569,20 +576,12 @@ def test_a_free_worker_is_awaited_without_polling() -> None:
 def test_a_forked_tasks_templates_are_compiled_in_the_controller(  # type: ignore[no-untyped-def]
     template_engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from ansible._internal._templating._jinja_bits import AnsibleEnvironment
     from ansible.parsing.dataloader import DataLoader
     from ansible.playbook.task import Task
     from ansible.template import trust_as_template
 
     plugin, engine = template_engine
-    compiled: list[str] = []
-    original = AnsibleEnvironment.from_string
-
-    def counting(self, source, *args, **kwargs):  # type: ignore[no-untyped-def]
-        compiled.append(str(source))
-        return original(self, source, *args, **kwargs)
-
-    monkeypatch.setattr(AnsibleEnvironment, "from_string", counting)
+    compiled = compiled_sources(monkeypatch)
     loader = DataLoader()
     task = Task.load({"name": "t", "ansible.builtin.command": {"cmd": "echo x"}}, loader=loader)
     task.args = {"cmd": trust_as_template("echo {{ word | upper }}"), "chdir": "/", "n": 1}
