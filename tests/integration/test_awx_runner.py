@@ -38,6 +38,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import PORT, REGIONS, REPO_ROOT, Emulator
+from support.collection_source import collection_source
 from support.pythons import find_python
 from support.recorder import Recorder, mutating
 
@@ -125,7 +126,8 @@ def ee(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # by the EE's ansible-galaxy.
     build = root / "build"
     dev_galaxy = str(Path(sys.executable).parent / "ansible-galaxy")
-    _run([dev_galaxy, "collection", "build", str(REPO_ROOT), "--output-path", str(build)], cwd=root)
+    source = collection_source(root / "source")  # not the checkout: its .nox moves under CI
+    _run([dev_galaxy, "collection", "build", str(source), "--output-path", str(build)], cwd=root)
     (tarball,) = build.glob("secureinfra-baseline-*.tar.gz")
     install = ["collection", "install", str(tarball), "-p", str(collections), "--no-deps"]
     _run([str(root / "bin" / "ansible-galaxy"), *install], cwd=root, env=env)

@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 import yaml
 from conftest import REGIONS, REPO_ROOT, Emulator, PlaybookRun
+from support.collection_source import collection_source
 from support.recorder import Recorder, mutating
 
 from scripts import emulator
@@ -52,7 +53,8 @@ def user_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "ansible.cfg").write_text(f"[defaults]\ncollections_path = {collections}\n")
     # With this checkout's settings, install would find the checkout (collections/) installed.
     env = _user_env(root, "")
-    _run([GALAXY, "collection", "build", str(REPO_ROOT), "--output-path", str(root / "build")], root, env)
+    source = collection_source(root / "source")  # not the checkout: its .nox moves under CI
+    _run([GALAXY, "collection", "build", str(source), "--output-path", str(root / "build")], root, env)
     (tarball,) = (root / "build").glob("secureinfra-baseline-*.tar.gz")
     _run([GALAXY, "collection", "install", str(tarball), "-p", str(collections), "--no-deps"], root, env)
     return root
