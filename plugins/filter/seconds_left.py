@@ -24,7 +24,7 @@ author:
 description:
   - The number of seconds from now (the control node's clock) until the given time, negative once
     it has passed.
-  - The time is an ISO 8601 date and time with its UTC offset, as M(amazon.aws.sts_assume_role)
+  - The time is an ISO 8601 date and time with its UTC offset, as M(secureinfra.baseline.assume_role)
     returns C(sts_creds.expiration) (C(2026-11-11T11:11:11+00:00), fractions of a second and C(Z)
     accepted), or a datetime. A time without offset is taken as UTC.
 options:
