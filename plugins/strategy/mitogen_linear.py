@@ -307,7 +307,8 @@ def _precompile_for_workers(strategy: Any, task: Any, task_vars: dict) -> None:
         sources.extend(_templates_in(task.args))
         sources.extend(_templates_in(task.module_defaults))
     for name, value in task_vars.items():
-        if (name, id(value)) not in _PRECOMPILED:
+        # `vars` is task_vars itself again (a new dict at each call): its values are scanned here.
+        if name != "vars" and (name, id(value)) not in _PRECOMPILED:
             _PRECOMPILED.add((name, id(value)))
             sources.extend(_templates_in(value))
     if not sources:
