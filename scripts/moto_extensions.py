@@ -73,6 +73,13 @@ ListFindings; EC2 Get/ResetEbsDefaultKmsKeyId; the default security group's inbo
 AWS gives Config's service-linked role. moto_security_services.py adds them as AWS documents them
 (its docstring says how), and holds strict rules 21-25.
 
+moto 5.2.5's server finds the service of every request by listing moto's package directory (a
+stat for each of its ~200 entries, `backends.list_of_moto_modules`) and matching the request's
+host against the URL patterns of every service (`get_backend_for_host`): at 20 hosts, a no-op's
+3,500 requests made 700,000 stat calls for an answer that cannot change while the server runs.
+The emulator lists the directory once and keeps each host's answer (emulator's own CPU per
+20-host no-op: see bench/README.md, "Levers"). Which service answers a request is unchanged.
+
 Strict mode (strict_aws.py, off unless SECUREINFRA_STRICT=1 or POST /secureinfra/strict) makes
 the emulator refuse, as AWS does, what moto accepts: see that module's table of rules.
 
@@ -89,6 +96,7 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 import xmltodict
+from moto import backends as moto_backends
 from moto.awslambda.models import LambdaFunction
 from moto.cloudtrail.exceptions import TrailNotFoundException
 from moto.cloudtrail.models import CloudTrailBackend, cloudtrail_backends
@@ -99,6 +107,7 @@ from moto.logs.exceptions import InvalidParameterException, ResourceNotFoundExce
 from moto.logs.metric_filters import MetricFilters
 from moto.logs.responses import LogsResponse
 from moto.moto_api._internal.recorder.models import Recorder
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication
 from moto.s3.responses import S3Response
 from moto.ssm.models import SimpleSystemManagerBackend
 
@@ -373,7 +382,35 @@ def _record_request(original: Any) -> Any:
     return _serialized(original, _RECORD_LOCK)
 
 
+def _listed_once(original: Any) -> Any:
+    """moto's service packages, listed from disk once: they do not change while the server runs."""
+    listed: list[tuple[str, ...]] = []
+
+    @functools.wraps(original)
+    def list_of_moto_modules() -> Any:
+        if not listed:
+            listed.append(tuple(original()))
+        return iter(listed[0])
+
+    return list_of_moto_modules
+
+
+def _backend_per_host(original: Any) -> Any:
+    """A host's service (or None) found once: it depends only on the host and moto's URL patterns."""
+
+    @functools.wraps(original)
+    def get_backend_for_host(self: Any, host: str | None) -> Any:
+        found = self.__dict__.setdefault("_secureinfra_backend_of_host", {})
+        if host not in found:
+            found[host] = original(self, host)
+        return found[host]
+
+    return get_backend_for_host
+
+
 _PATCHES: list[tuple[Any, str, Any]] = [
+    (moto_backends, "list_of_moto_modules", _listed_once),
+    (DomainDispatcherApplication, "get_backend_for_host", _backend_per_host),
     (Recorder, "_record_request", _record_request),
     (IAMPolicyStatement, "is_action_permitted", _statement_evaluation),
     (S3Response, "_bucket_response", metrics_handler),
