@@ -26,10 +26,18 @@ options:
     required: true
   dest:
     description:
-      - Path of the zip file to write. Its directory must exist.
+      - Path of the zip file to write. Its directory must exist, unless O(dest_dir_mode) is set.
       - If O(dest) lies inside O(src) it is never added to the archive.
     type: path
     required: true
+  dest_dir_mode:
+    description:
+      - When set, the directory of O(dest) is created (with its parents) when it does not exist,
+        and gets this mode (octal, as a string: C('0700')). In check mode nothing is created, and
+        a missing directory is reported as a change.
+      - Unset, a missing directory is an error.
+    type: str
+    version_added: 0.3.0
   exclude:
     description:
       - Glob patterns (C(fnmatch) syntax) of files and directories to leave out.
@@ -205,14 +213,42 @@ def write_atomically(module: AnsibleModule, dest: str, data: bytes) -> None:
             os.unlink(tmp_path)
 
 
-def validate(module: AnsibleModule, src: str, dest: str) -> None:
+def validate(module: AnsibleModule, src: str, dest: str, dir_mode: int | None) -> None:
     if not os.path.exists(src):
         module.fail_json(msg=f"src {src} does not exist")
     if not os.path.isdir(src):
         module.fail_json(msg=f"src {src} is not a directory")
     dest_dir = os.path.dirname(dest)
-    if not os.path.isdir(dest_dir):
+    if not os.path.isdir(dest_dir) and dir_mode is None:
         module.fail_json(msg=f"The directory of dest ({dest_dir}) does not exist")
+
+
+def parse_mode(module: AnsibleModule, value: str | None) -> int | None:
+    """dest_dir_mode as a number: an octal string of permission bits."""
+    if value is None:
+        return None
+    try:
+        mode = int(str(value), 8)
+    except ValueError:
+        mode = -1
+    if not 0 <= mode <= 0o7777:
+        module.fail_json(msg=f"dest_dir_mode={value!r} is not an octal mode such as '0700'")
+    return mode
+
+
+def ensure_dir(module: AnsibleModule, path: str, mode: int) -> bool:
+    """The directory of dest, created or given `mode`; whether it changed."""
+    changed = False
+    try:
+        if not os.path.isdir(path):
+            os.makedirs(path, mode=mode)
+            changed = True
+        if os.stat(path).st_mode & 0o7777 != mode:
+            os.chmod(path, mode)
+            changed = True
+    except OSError as e:
+        module.fail_json(msg=f"Cannot create the directory of dest ({path}) with mode {mode:04o}: {e}")
+    return changed
 
 
 def main() -> None:
@@ -220,6 +256,7 @@ def main() -> None:
         argument_spec={
             "src": {"type": "path", "required": True},
             "dest": {"type": "path", "required": True},
+            "dest_dir_mode": {"type": "str"},
             "exclude": {
                 "type": "list",
                 "elements": "str",
@@ -230,15 +267,20 @@ def main() -> None:
     )
     src = module.params["src"]
     dest = os.path.abspath(module.params["dest"])
-    validate(module, src, dest)
+    dir_mode = parse_mode(module, module.params["dest_dir_mode"])
+    validate(module, src, dest, dir_mode)
     files = collect_files(src, module.params["exclude"], os.path.realpath(dest))
     if not files:
         module.fail_json(msg=f"src {src} contains no files to package (after exclude)")
     data = build_archive(files)
+    dir_changed = False
+    if dir_mode is not None and not module.check_mode:
+        dir_changed = ensure_dir(module, os.path.dirname(dest), dir_mode)
     existing = read_existing(module, dest)
     changed = existing != data
     if changed and not module.check_mode:
         write_atomically(module, dest, data)
+    changed = changed or dir_changed
     digest = hashlib.sha256(data).digest()
     result: dict[str, Any] = {
         "changed": changed,

@@ -27,15 +27,16 @@ checkout. The logic that was the checkout's shim (scripts/mitogen, before 0.3.0)
 And one fix of its own, with or without mitogen:
 
 3. controller-only tasks run in the controller. Ansible forks a worker process for every task of
-   every host, also for a set_fact, an assert, a debug, a fail or an argument validation, which
-   only template their arguments: the fork, and the copy-on-write faults of the controller's heap
-   in the child, cost more than the task. The actions in CONTROLLER_ACTIONS (no connection, no
-   I/O) run here instead, through the same TaskExecutor as a worker, on copies of the task, its
-   vars and the play context (what the fork gave the worker), and send their result through the
-   same queue. Tasks with `until`, `async` or `delegate_to` still fork. And a task whose `when`
-   is false for a host (no loop, not delegated) is skipped here: the controller evaluates the
-   condition with the host's vars, then the executor skips it as a worker would, stopping before
-   the connection should it find the condition true after all (the task then goes to a worker).
+   every host, also for a set_fact, an assert, a debug, a fail, an argument validation or an
+   include_tasks, which only template their arguments: the fork, and the copy-on-write faults of
+   the controller's heap in the child, cost more than the task. The actions in CONTROLLER_ACTIONS
+   (no connection, no I/O) run here instead, through the same TaskExecutor as a worker, on copies
+   of the task, its vars and the play context (what the fork gave the worker), and send their
+   result through the same queue. Tasks with `until`, `async` or `delegate_to` still fork. And a
+   task whose `when` is false for a host (no loop, not delegated) is skipped here: the controller
+   evaluates the condition with the host's vars, then the executor skips it as a worker would,
+   stopping before the connection should it find the condition true after all (the task then goes
+   to a worker).
    A no-op of both regions: 32 -> 23 CPU-s; 20 hosts: 354 -> 195 CPU-s, 194 -> 148 s
    (bench/README.md, "Levers").
    SECUREINFRA_CONTROLLER_TASKS=fork forks them as Ansible does; an ansible-core whose worker
@@ -79,10 +80,10 @@ description:
     module interpreters to CPUs (set E(SECUREINFRA_MITOGEN_PIN_CPUS=1) to keep mitogen's pinning),
     and it lists the installed collections once per run instead of once per module task.
   - With or without mitogen, the tasks of the actions C(set_fact), C(assert), C(fail), C(debug),
-    C(validate_argument_spec) and C(secureinfra.baseline.warn) run in the controller process,
-    without forking a worker for them (unless they have C(until), C(async) or C(delegate_to)),
-    and so do the tasks whose C(when) is false for the host (no loop, not delegated); they are
-    skipped without a worker. The results are those of forked workers.
+    C(validate_argument_spec), C(include_tasks) and C(secureinfra.baseline.warn) run in the
+    controller process, without forking a worker for them (unless they have C(until), C(async) or
+    C(delegate_to)), and so do the tasks whose C(when) is false for the host (no loop, not
+    delegated); they are skipped without a worker. The results are those of forked workers.
     Set E(SECUREINFRA_CONTROLLER_TASKS=fork) to fork a worker for every task as Ansible does.
   - It compiles each Jinja template source once per run (ansible-core compiles it at each render),
     in the controller, where the controller-side tasks of every host and the forked workers use
@@ -165,8 +166,9 @@ def _tune_mitogen() -> None:
     ansible_mitogen.planner._load_collections = _load_collections  # pylint: disable=protected-access
 
 
-# Actions that need no connection and do no I/O: they template their arguments and return a result.
-_BUILTINS = ("set_fact", "assert", "fail", "debug", "validate_argument_spec")
+# Actions that need no connection and do no I/O: they template their arguments and return a result
+# (include_tasks returns the file to include, which the strategy loads, as from a worker).
+_BUILTINS = ("set_fact", "assert", "fail", "debug", "validate_argument_spec", "include_tasks")
 CONTROLLER_ACTIONS = frozenset((*add_internal_fqcns(_BUILTINS), "secureinfra.baseline.warn"))
 
 

@@ -236,3 +236,29 @@ def test_bad_input(tmp_path, case, message):
     assert message in result["msg"]
     if case != "dest_is_dir":
         assert not dest.exists()
+
+
+def test_dest_dir_mode_creates_the_directory(tree, tmp_path):
+    dest = tmp_path / "build" / "deep" / "fn.zip"
+    first = run({"src": str(tree), "dest": str(dest), "dest_dir_mode": "0700"})
+    assert first["changed"] is True and zipfile.is_zipfile(dest)
+    assert dest.parent.stat().st_mode & 0o7777 == 0o700
+    again = run({"src": str(tree), "dest": str(dest), "dest_dir_mode": "0700"})
+    assert again["changed"] is False
+    dest.parent.chmod(0o755)
+    fixed = run({"src": str(tree), "dest": str(dest), "dest_dir_mode": "0700"})
+    assert fixed["changed"] is True and dest.parent.stat().st_mode & 0o7777 == 0o700
+
+
+def test_dest_dir_mode_in_check_mode_creates_nothing(tree, tmp_path):
+    dest = tmp_path / "build" / "fn.zip"
+    result = run({"src": str(tree), "dest": str(dest), "dest_dir_mode": "0700"}, check_mode=True)
+    assert result["changed"] is True and not dest.parent.exists()
+
+
+@pytest.mark.parametrize("mode", ["rwx", "99999", "-1"])
+def test_dest_dir_mode_must_be_octal(tree, tmp_path, mode):
+    dest = tmp_path / "build" / "fn.zip"
+    result = run({"src": str(tree), "dest": str(dest), "dest_dir_mode": mode}, expect_failure=True)
+    assert f"dest_dir_mode={mode!r}" in result["msg"] and "octal" in result["msg"]
+    assert not dest.parent.exists()

@@ -255,6 +255,17 @@ INLINE_PROBE = """
       ansible.builtin.assert:
         that: [derived is match('H'), looped.results | length == 2]
         quiet: true
+    - name: Included per item (include_tasks)
+      ansible.builtin.include_tasks: included.yml
+      loop: [x, y]
+    - name: Included on h2 only
+      ansible.builtin.include_tasks:
+        file: included.yml
+        apply:
+          tags: [always]
+      vars:
+        item: z
+      when: inventory_hostname == 'h2'
     - name: Argument validation that passes
       ansible.builtin.validate_argument_spec:
         argument_spec:
@@ -342,6 +353,17 @@ INLINE_PROBE = """
         msg: "{{ inventory_hostname }} after the failure"
 """
 
+# The file the probe includes (include_tasks).
+INCLUDED = """
+- name: A fact from the included file
+  ansible.builtin.set_fact:
+    "included_{{ item }}": "{{ derived ~ item }}"
+- name: A module task of the included file
+  ansible.builtin.command: "echo {{ item }}"
+  changed_when: false
+  check_mode: false
+"""
+
 _VOLATILE = ("duration", "start", "end", "delta")
 
 
@@ -350,6 +372,7 @@ def _play(
 ) -> subprocess.CompletedProcess:
     """ansible-playbook with the JSON callback, the plugin's settings from env_extra only."""
     (tmp_path / "probe.yml").write_text(playbook)
+    (tmp_path / "included.yml").write_text(INCLUDED)
     inventory = "".join(f"    {host}:\n" for host in hosts)
     (tmp_path / "hosts.yml").write_text(
         f"all:\n  hosts:\n{inventory}  vars:\n    ansible_python_interpreter: {sys.executable}\n"
@@ -402,6 +425,13 @@ def test_controller_tasks_give_what_forked_workers_give(check: bool, tmp_path: P
     assert by_task[("Check mode of the task", "h2")]["msg"] == (
         f"check={check} derived=H2-2 once=h1,h2 only=False"
     )
+    included = [
+        (host, result.get("stdout"))
+        for name, host, result in results
+        if name == "A module task of the included file"
+    ]
+    assert included == [("h1", "x"), ("h2", "x"), ("h1", "y"), ("h2", "y"), ("h2", "z")]
+    assert by_task[("Included on h2 only", "h1")]["skipped"] is True
     assert by_task[("A secret", "h1")]["censored"].startswith("the output has been hidden")
     assert by_task[("Skipped on one host", "h2")]["skipped"] is True
     assert by_task[("A failing assert on one host, ignored", "h1")]["msg"] == "not h2: h1"
