@@ -114,6 +114,18 @@ LEVERS: dict[str, tuple[dict[str, str], list[str]]] = {
         {"SECUREINFRA_SHARED_CLIENTS": "0"},
         [],
     ),
+    "the connection and the Python path rendered for every task (not once per host as facts)": (
+        {},
+        [
+            "--extra-vars",
+            json.dumps({
+                "baseline_aws_connection": "{{ lookup('ansible.builtin.vars', 'preflight_connection_"
+                "settings') }}",
+                "ansible_python_interpreter": "{{ lookup('ansible.builtin.vars', 'preflight_python_settings')"
+                " }}",
+            }),
+        ],
+    ),
     "all four off as Ansible runs a play (a worker per task; each render compiled; a client per module)": (
         ANSIBLES_WAY,
         [],

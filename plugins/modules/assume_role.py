@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: assume_role
 short_description: Temporary credentials of an IAM role (STS AssumeRole)
-version_added: 0.4.0
+version_added: 0.3.0
 description:
   - Calls STS C(AssumeRole) with the module's connection and returns the session's credentials
     and its end, in the shape of M(amazon.aws.sts_assume_role)'s C(sts_creds) and C(sts_user).

@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: availability_zones
 short_description: A region's availability zones (EC2 DescribeAvailabilityZones)
-version_added: 0.4.0
+version_added: 0.3.0
 description:
   - Calls EC2 C(DescribeAvailabilityZones) with the given filters and returns the zones, in the
     shape of M(amazon.aws.aws_az_info)'s C(availability_zones).

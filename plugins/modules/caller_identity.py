@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 module: caller_identity
 short_description: The account, ARN and user id of the connection's credentials (STS GetCallerIdentity)
-version_added: 0.4.0
+version_added: 0.3.0
 description:
   - Calls STS C(GetCallerIdentity) with the module's connection and returns what AWS answers, as
     M(amazon.aws.aws_caller_info) does without its IAM account alias read.

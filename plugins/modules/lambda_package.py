@@ -33,7 +33,7 @@ options:
   dest_dir_mode:
     description:
       - When set, the directory of O(dest) is created (with its parents) when it does not exist,
-        and gets this mode (octal, as a string: C('0700')). In check mode nothing is created, and
+        and gets this mode, an octal string such as C('0700'). In check mode nothing is created, and
         a missing directory is reported as a change.
       - Unset, a missing directory is an error.
     type: str
