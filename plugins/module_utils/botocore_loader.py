@@ -34,8 +34,11 @@ from typing import Any
 # Kept on the botocore.loaders module: mitogen imports module_utils anew for every task, while
 # botocore stays loaded, so this registry (and the one initializer) outlive a task.
 _REGISTRY = "_secureinfra_baseline_shared_loaders"
-# At most this many shared sessions per interpreter, and clients per session (least recently used out).
-CLIENTS_MAX = 64
+# At most this many shared sessions per interpreter, and clients per session (least recently used out):
+# a host of the site uses about 20 clients, and a mitogen context runs the modules of several hosts.
+CLIENTS_MAX = 256
+# The attribute of a shared session's event emitter that holds its client classes.
+CLIENT_CLASSES = "secureinfra_client_classes"
 SECRETS = ("aws_secret_access_key", "aws_session_token")
 
 
@@ -43,6 +46,30 @@ def share_botocore() -> None:
     """share_data_loader(), and in a mitogen context share_clients(); every module calls it first."""
     share_data_loader()
     share_clients()
+    amazon_aws_user_agent()
+
+
+def amazon_aws_user_agent() -> bool:
+    """Name amazon.aws in the user agent again, as a module in a fresh interpreter does.
+
+    community.aws's modules (one runs under retry_module) set amazon.aws's collection info, a
+    module global, to community.aws, and in a long-lived interpreter it stayed so for every module
+    after them: their clients sent community.aws's user agent, and as a client is shared by its
+    arguments (the botocore Config's user agent among them), each service got a second client
+    (584 clients made for 20 hosts, 31 per host for 20 services). In a fresh interpreter it is
+    amazon.aws's already. Returns True when it was reset.
+    """
+    try:
+        from ansible_collections.amazon.aws.plugins.module_utils import common
+    except ImportError:
+        return False
+    if common.get_collection_info() == {
+        "name": common.AMAZON_AWS_COLLECTION_NAME,
+        "version": common.AMAZON_AWS_COLLECTION_VERSION,
+    }:
+        return False
+    common.set_collection_info(common.AMAZON_AWS_COLLECTION_NAME, common.AMAZON_AWS_COLLECTION_VERSION)
+    return True
 
 
 def share_data_loader() -> bool:
@@ -81,12 +108,29 @@ def _digest(value: Any) -> str:
     return hashlib.sha256(repr(value).encode()).hexdigest()
 
 
+def retries(value: Any) -> Any:
+    """A Config's retries as botocore reads them: max_attempts (retries) as total_max_attempts (+1).
+
+    botocore rewrites the retries dict of the Config it is given in place (ClientArgsCreator.
+    _compute_retry_max_attempts), so the same Config asked for max_attempts 10 before a client was
+    made and total_max_attempts 11 after: one key for both."""
+    if not isinstance(value, dict) or "max_attempts" not in value:
+        return value
+    normalized = {k: v for k, v in value.items() if k != "max_attempts"}
+    if "total_max_attempts" not in value and isinstance(value["max_attempts"], int):
+        normalized["total_max_attempts"] = value["max_attempts"] + 1
+    elif "total_max_attempts" not in value:
+        return value
+    return dict(sorted(normalized.items()))
+
+
 def call_key(args: tuple, kwargs: dict) -> tuple:
     """A session's or a client's arguments as a key: secrets digested, a botocore Config by its options."""
     call = []
     for name, value in sorted(kwargs.items()):
         if name == "config" and value is not None:
-            value = sorted((k, repr(v)) for k, v in value._user_provided_options.items())
+            options = value._user_provided_options.items()
+            value = sorted((k, repr(retries(v) if k == "retries" else v)) for k, v in options)
         elif name in SECRETS and value is not None:
             value = _digest(value)
         call.append((name, repr(value)))
@@ -136,6 +180,9 @@ def shared_session_class(base: type) -> type:
                     return  # a shared session, made before
                 super().__init__(*args, **kwargs)
                 self.secureinfra_clients: OrderedDict[tuple, Any] = OrderedDict()
+                # The client classes of this session, one per service (share_client_classes()).
+                emitter = self._session.get_component("event_emitter")
+                setattr(emitter, CLIENT_CLASSES, {})
 
         def client(self, *args: Any, **kwargs: Any) -> Any:
             key = call_key(args, kwargs)
@@ -175,5 +222,38 @@ def share_clients() -> bool:
         return False
     if hasattr(boto3.session.Session, "secureinfra_sessions"):
         return False
+    share_client_classes()
     boto3.session.Session = shared_session_class(boto3.session.Session)  # type: ignore[misc]
+    return True
+
+
+def share_client_classes() -> bool:
+    """A shared session builds each service's client class once, not for every client.
+
+    A client with other credentials (each account's assumed role) is another client, but botocore
+    also builds its class again: a method per API operation, and the session's creating-client-class
+    handlers (boto3's) run again; 20 ms of CPU for EC2's. The class depends only on the service
+    model and those handlers, which are the session's own: it is kept on the session's event
+    emitter (marked by SharedSession, so no other session's), keyed by the service and its model.
+    Returns True when this call installed it."""
+    try:
+        import botocore.client
+    except ImportError:
+        return False
+    creator = botocore.client.ClientCreator
+    if getattr(creator._create_client_class, "secureinfra_shared", False):
+        return False
+    build = creator._create_client_class
+
+    def shared_client_class(self: Any, service_name: str, service_model: Any) -> Any:
+        classes = getattr(self._event_emitter, CLIENT_CLASSES, None)
+        if classes is None:
+            return build(self, service_name, service_model)
+        key = (service_name, service_model.api_version, id(service_model._service_description))
+        if key not in classes:
+            classes[key] = (build(self, service_name, service_model), service_model._service_description)
+        return classes[key][0]
+
+    shared_client_class.secureinfra_shared = True  # type: ignore[attr-defined]
+    creator._create_client_class = shared_client_class
     return True

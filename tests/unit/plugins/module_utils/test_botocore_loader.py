@@ -178,3 +178,64 @@ def test_least_recently_used_clients_go_first(mitogen_context: type, monkeypatch
     session.client("kms", **CLIENT)
     assert session.client("sqs", **CLIENT) is sqs
     assert session.client("sns", **CLIENT) is not sns
+
+
+def test_a_config_botocore_rewrote_gets_the_same_client(mitogen_context: type) -> None:
+    """botocore turns the retries of the Config it is given into total_max_attempts, in place."""
+    import boto3.session
+
+    session = boto3.session.Session()
+    shared = {"mode": "standard", "max_attempts": 10}  # one dict, as a module global would be
+    first = session.client("sqs", config=botocore.config.Config(retries=shared), **CLIENT)
+    assert shared == {"mode": "standard", "total_max_attempts": 11}  # what botocore did to it
+    assert session.client("sqs", config=botocore.config.Config(retries=shared), **CLIENT) is first
+    total = botocore.config.Config(retries={"mode": "standard", "total_max_attempts": 4})
+    assert session.client("sqs", config=total, **CLIENT) is not first
+
+
+@pytest.mark.parametrize(
+    ("retries", "key"),
+    [
+        ({"mode": "standard", "max_attempts": 10}, {"mode": "standard", "total_max_attempts": 11}),
+        ({"max_attempts": 2, "total_max_attempts": 5}, {"total_max_attempts": 5}),  # botocore keeps the total
+        ({"mode": "adaptive"}, {"mode": "adaptive"}),
+        ({"max_attempts": "x"}, {"max_attempts": "x"}),  # not botocore's to rewrite: kept as given
+        (None, None),
+    ],
+)
+def test_retries_are_keyed_as_botocore_reads_them(retries: object, key: object) -> None:
+    assert botocore_loader.retries(retries) == key
+
+
+def test_amazon_aws_is_named_again_after_a_community_module() -> None:
+    from ansible_collections.amazon.aws.plugins.module_utils import botocore as aws_botocore
+    from ansible_collections.amazon.aws.plugins.module_utils import common
+
+    default = dict(common.get_collection_info())
+    try:
+        common.set_collection_info("community.aws", "10.0.0")  # what AnsibleCommunityAWSModule leaves
+        assert "community.aws/10.0.0" in aws_botocore._get_user_agent_string()
+        assert botocore_loader.amazon_aws_user_agent() is True
+        assert common.get_collection_info() == default
+        assert f"amazon.aws/{common.AMAZON_AWS_COLLECTION_VERSION}" in aws_botocore._get_user_agent_string()
+        assert botocore_loader.amazon_aws_user_agent() is False  # already amazon.aws's
+    finally:
+        common.set_collection_info(default["name"], default["version"])
+
+
+def test_a_shared_session_builds_a_service_class_once(mitogen_context: type) -> None:
+    import boto3.session
+    from botocore.stub import Stubber
+
+    session = boto3.session.Session()
+    first = session.client("sqs", **CLIENT)
+    second = session.client("sqs", **{**CLIENT, "aws_secret_access_key": "secret-2"})
+    assert second is not first and type(second) is type(first)
+    assert second._request_signer._credentials.secret_key == "secret-2"
+    assert type(session.client("sns", **CLIENT)) is not type(first)
+    assert botocore_loader.share_client_classes() is False  # installed once, by share_clients()
+    unshared = boto3.session.Session.__mro__[1]()  # boto3's own Session: its own classes
+    assert type(unshared.client("sqs", **CLIENT)) is not type(first)
+    with Stubber(second) as stub:  # a client of a shared class still calls its own service
+        stub.add_response("list_queues", {"QueueUrls": ["https://sqs/q"]})
+        assert second.list_queues()["QueueUrls"] == ["https://sqs/q"]
