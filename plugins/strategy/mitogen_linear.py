@@ -53,6 +53,14 @@ And one fix of its own, with or without mitogen:
 6. no facts cleaned for nothing (_clean_no_facts_for_nothing): get_vars cleans the host's facts for
    every task, listing every connection plugin from disk, also when the host has no facts.
 
+7. the controller's heap frozen in each worker (_freeze_heap_in_workers): a forked worker inherits
+   the controller's objects in the garbage collector's generations, and the collections Python
+   makes while the worker templates its task (a full one every 80 workers, a young one in most)
+   walk those objects, each walk a write to every page it visits, a copy-on-write fault in a
+   forked child. The child freezes them (gc.freeze) as it starts: its collections walk only what
+   it makes itself. Worker CPU in a no-op of 20 hosts: 25.1 / 24.3 -> 22.4 / 21.0 CPU-s
+   (alternated). SECUREINFRA_WORKER_GC=collect leaves the child's collector as Ansible does.
+
 The fixes are applied when the strategy is made (in the controller, before any worker forks),
 not when the plugin is imported, so `ansible-doc` and the sanity tests import it without side
 effects.
@@ -93,6 +101,9 @@ description:
   - When every fork is busy, it waits for a worker to exit instead of polling the workers every
     0.1 ms (E(SECUREINFRA_WORKER_WAIT=poll) polls, as Ansible does). It does not clean a host's
     facts when it has none (Ansible lists every connection plugin to do so, for every task).
+  - Each forked worker freezes the objects it inherits from the controller in the garbage
+    collector, so that its collections do not walk, and copy, the controller's heap
+    (E(SECUREINFRA_WORKER_GC=collect) leaves the worker's collector as Ansible does).
 author:
   - Secureinfra Platform Team (@secureinfra)
 notes:
@@ -102,6 +113,7 @@ notes:
 """
 
 import functools  # noqa: E402
+import gc  # noqa: E402
 import multiprocessing.connection  # noqa: E402
 import os  # noqa: E402
 from typing import Any  # noqa: E402
@@ -430,6 +442,20 @@ def _clean_no_facts_for_nothing() -> None:
 
 
 @functools.cache
+def _freeze_heap_in_workers() -> bool:
+    """Every process forked from here on freezes what it inherited from the garbage collector.
+
+    Registered once per process (os.register_at_fork runs it in the child of every os.fork, the
+    workers' and mitogen's multiplexer's; not in a subprocess that executes another program).
+    Frozen objects are never collected in the child, where they are the parent's anyway; what the
+    child makes is collected as before. Returns True when registered."""
+    if os.environ.get("SECUREINFRA_WORKER_GC") == "collect":
+        return False
+    os.register_at_fork(after_in_child=gc.freeze)
+    return True
+
+
+@functools.cache
 def _cache_compiled_templates() -> None:
     """Each Jinja source compiled once per run, instead of once per task and host.
 
@@ -464,6 +490,7 @@ if _MITOGEN is not None:
             _tune_mitogen()
             _cache_compiled_templates()
             _clean_no_facts_for_nothing()
+            _freeze_heap_in_workers()
             super().__init__(*args, **kwargs)
 
 else:
@@ -474,6 +501,7 @@ else:
         def __init__(self, *args, **kwargs):
             _cache_compiled_templates()
             _clean_no_facts_for_nothing()
+            _freeze_heap_in_workers()
             super().__init__(*args, **kwargs)
             # Display de-duplicates warnings: one per run, however many plays.
             display.warning(FALLBACK_WARNING.format(reason=_MISSING))

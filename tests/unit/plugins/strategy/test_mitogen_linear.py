@@ -651,3 +651,29 @@ def test_empty_facts_are_cleaned_as_ansible_cleans_them(monkeypatch: pytest.Monk
     assert not listed  # no plugin listing for no facts
     assert manager.clean_facts(dict(facts)) == expected and "kept" in expected
     assert listed
+
+
+FREEZE_CHECK = """
+import gc, importlib.util, multiprocessing, sys
+spec = importlib.util.spec_from_file_location("plugin", sys.argv[1])
+plugin = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(plugin)
+registered = plugin._freeze_heap_in_workers()
+heap = [{"n": n} for n in range(1000)]  # the controller's objects, tracked by the collector
+reader, writer = multiprocessing.Pipe(duplex=False)
+child = multiprocessing.get_context("fork").Process(target=lambda: writer.send(gc.get_freeze_count()))
+child.start()
+child.join()
+print(registered, reader.recv(), gc.get_freeze_count())
+"""
+
+
+@pytest.mark.parametrize(("lever", "expected"), [("", "True frozen 0"), ("collect", "False 0 0")])
+def test_a_forked_worker_freezes_the_heap_it_inherits(lever: str, expected: str) -> None:
+    """The child freezes what it inherited (the parent is untouched); the lever leaves it as Ansible does."""
+    env = {**os.environ, "SECUREINFRA_WORKER_GC": lever}
+    run = subprocess.run(
+        [sys.executable, "-c", FREEZE_CHECK, str(PLUGIN)], env=env, capture_output=True, text=True, check=True
+    )
+    registered, in_child, in_parent = run.stdout.split()
+    assert (registered, "frozen" if int(in_child) >= 1000 else in_child, in_parent) == tuple(expected.split())
