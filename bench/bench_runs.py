@@ -84,10 +84,10 @@ ANSIBLES_WAY = {
     "SECUREINFRA_TEMPLATE_CACHE": "0",
     "SECUREINFRA_WORKER_WAIT": "poll",
     "SECUREINFRA_SHARED_CLIENTS": "0",
-    "SECUREINFRA_WORKER_GC": "collect",
+    "SECUREINFRA_GC": "collect",
 }
 MANY_ANSIBLES_WAY = (
-    "; a worker per task, each render compiled, a client per module, the heap collected (Ansible's way)"
+    "; a worker per task, each render compiled, a client per module, the heap not frozen (Ansible's way)"
 )
 
 LEVERS: dict[str, tuple[dict[str, str], list[str]]] = {
@@ -117,8 +117,8 @@ LEVERS: dict[str, tuple[dict[str, str], list[str]]] = {
         {"SECUREINFRA_SHARED_CLIENTS": "0"},
         [],
     ),
-    "the controller's heap collected in every worker (SECUREINFRA_WORKER_GC=collect)": (
-        {"SECUREINFRA_WORKER_GC": "collect"},
+    "the controller's heap not frozen, in it and in the workers (SECUREINFRA_GC=collect)": (
+        {"SECUREINFRA_GC": "collect"},
         [],
     ),
     "the connection and the Python path rendered for every task (not once per host as facts)": (
@@ -134,7 +134,7 @@ LEVERS: dict[str, tuple[dict[str, str], list[str]]] = {
         ],
     ),
     "all five off as Ansible runs a play (a worker per task; each render compiled; the workers polled;"
-    " a client per module; the heap collected in the workers)": (
+    " a client per module; the heap not frozen)": (
         ANSIBLES_WAY,
         [],
     ),
