@@ -117,7 +117,7 @@ LEVERS: dict[str, tuple[dict[str, str], list[str]]] = {
         {"SECUREINFRA_SHARED_CLIENTS": "0"},
         [],
     ),
-    "the controller's heap not frozen, in it and in the workers (SECUREINFRA_GC=collect)": (
+    "the controller's heap not frozen in it and in the workers (SECUREINFRA_GC=collect)": (
         {"SECUREINFRA_GC": "collect"},
         [],
     ),
