@@ -658,6 +658,7 @@ import gc, importlib.util, multiprocessing, sys
 spec = importlib.util.spec_from_file_location("plugin", sys.argv[1])
 plugin = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(plugin)
+before = gc.get_freeze_count()  # an environment's startup may have frozen some already
 registered = plugin._freeze_heap()
 frozen = gc.get_freeze_count()
 heap = [[n] for n in range(1000)]  # tracked (lists), made after the freeze: the parent collects them
@@ -665,7 +666,7 @@ reader, writer = multiprocessing.Pipe(duplex=False)
 child = multiprocessing.get_context("fork").Process(target=lambda: writer.send(gc.get_freeze_count()))
 child.start()
 child.join()
-print(registered, frozen, reader.recv() - frozen, gc.get_freeze_count() - frozen)
+print(registered, frozen - before, reader.recv() - frozen, gc.get_freeze_count() - frozen)
 """
 
 
